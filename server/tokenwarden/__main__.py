@@ -1,0 +1,5 @@
+"""``python -m tokenwarden``."""
+
+from tokenwarden.cli.main import main
+
+raise SystemExit(main())

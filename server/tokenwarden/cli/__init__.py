@@ -1,0 +1,1 @@
+"""Command-line surfaces: ``tokenwarden token | login | logout | status | serve | ...``."""

@@ -1,0 +1,134 @@
+"""What each subcommand does; every one goes through the session manager."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import webbrowser
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+from tokenwarden.clock import utc_iso
+from tokenwarden.config import load_config
+from tokenwarden.paths import locations
+from tokenwarden.session import SessionManager
+from tokenwarden.status import SessionState, Status
+from tokenwarden.store import TokenStore
+
+T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def open_manager(*, background: bool = False) -> AsyncIterator[SessionManager]:
+    """A session manager over the user's config and store, closed afterwards."""
+    where = locations()
+    manager = SessionManager(load_config(where), TokenStore(where.store_dir),
+                             background=background)
+    try:
+        yield manager
+    finally:
+        await manager.close()
+
+
+def _run(work: Callable[[SessionManager], Awaitable[T]]) -> T:
+    async def body() -> T:
+        async with open_manager() as manager:
+            return await work(manager)
+
+    return asyncio.run(body())
+
+
+def token(args: argparse.Namespace) -> int:
+    """Print a valid access token."""
+    issued = _run(lambda m: m.get_token(args.profile, args.min_validity))
+    if args.json:
+        print(json.dumps({
+            "accessToken": issued.access_token,
+            "tokenType": issued.token_type,
+            "expiresAt": utc_iso(issued.expires_at),
+            "scopes": list(issued.scopes),
+        }))
+    else:
+        print(issued.access_token)
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    """Show the session state (no network)."""
+    async def work(manager: SessionManager) -> Status:
+        return manager.status(args.profile)
+
+    result = _run(work)
+    if args.json:
+        print(json.dumps(result.to_wire(), indent=2))
+    else:
+        print(f"{result.profile}: {result.message}")
+    return 0
+
+
+def refresh(args: argparse.Namespace) -> int:
+    """Renew now."""
+    result = _run(lambda m: m.refresh(args.profile))
+    print(f"{result.profile}: {result.message}")
+    return 0 if result.state is SessionState.SIGNED_IN else 4
+
+
+def logout(args: argparse.Namespace) -> int:
+    """Sign out."""
+    result = _run(lambda m: m.logout(args.profile, revoke=not args.no_revoke))
+    print(f"{result.profile}: {result.message}")
+    return 0
+
+
+def login(args: argparse.Namespace) -> int:
+    """Sign in with a device code, showing progress until it completes."""
+    from tokenwarden.oauth import DeviceAuthorization
+
+    async def work(manager: SessionManager) -> int:
+        started = await manager.start_login(args.profile, force=args.force)
+        if not isinstance(started, DeviceAuthorization):
+            print(f"{started.profile}: {started.message} (use --force to sign in again)")
+            return 0
+        url = started.verification_uri_complete or started.verification_uri
+        print(f"To sign in, open {started.verification_uri} and enter the code: "
+              f"{started.user_code}", flush=True)
+        if not args.no_browser:
+            with contextlib.suppress(Exception):
+                webbrowser.open(url)
+        waiter = asyncio.ensure_future(manager.wait_login(args.profile))
+        while not waiter.done():
+            await asyncio.wait({waiter}, timeout=1.0)
+            if sys.stderr.isatty() and not waiter.done():
+                print(".", end="", file=sys.stderr, flush=True)
+        result = waiter.result()
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(f"{result.profile}: {result.message}")
+        return 0 if result.state is SessionState.SIGNED_IN else 3
+
+    return _run(work)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the language server on stdio."""
+    from tokenwarden.lsp.server import run_stdio
+
+    return run_stdio()
+
+
+def devserver(args: argparse.Namespace) -> int:
+    """Run the bundled development authorization server."""
+    from tokenwarden.devserver.cli import run_devserver
+
+    return run_devserver(list(args.args))
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Sign in to a bundled dev server and watch silent renewals."""
+    from tokenwarden.demo import run_demo
+
+    return run_demo(interactive=args.interactive, renewals=args.renewals,
+                    lifetime=args.lifetime)

@@ -1,0 +1,77 @@
+"""``tokenwarden token`` when the stored token is fresh: no network, no HTTP stack imported.
+
+Credential-helper hooks run this on every request of a terminal tool, so it reads
+the store without taking the lock (writes are atomic renames, a reader sees the old
+or the new record) and prints. Anything unusual (renewal due, unknown arguments, no
+record) returns None and the full command takes over.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from tokenwarden.clock import SystemClock, utc_iso
+from tokenwarden.config import load_config
+from tokenwarden.errors import TokenwardenError
+from tokenwarden.paths import locations
+from tokenwarden.policy import TokenState, satisfies, token_state
+from tokenwarden.store import TokenStore
+
+
+def _parse(argv: list[str]) -> tuple[str | None, float, bool] | None:
+    profile: str | None = None
+    min_validity = 60.0
+    as_json = False
+    items = iter(argv)
+    for item in items:
+        if item in ("--profile", "-p"):
+            profile = next(items, None)
+            if profile is None:
+                return None
+        elif item.startswith("--profile="):
+            profile = item.split("=", 1)[1]
+        elif item == "--min-validity":
+            value = next(items, None)
+            try:
+                min_validity = float(value or "")
+            except ValueError:
+                return None
+        elif item == "--json":
+            as_json = True
+        else:
+            return None
+    return profile, min_validity, as_json
+
+
+def try_fast_token(argv: list[str]) -> int | None:
+    """Print a fresh stored token and return 0, or None to take the full path."""
+    parsed = _parse(argv)
+    if parsed is None:
+        return None
+    name, min_validity, as_json = parsed
+    try:
+        where = locations()
+        config = load_config(where)
+        profile = config.profile(name)
+        record = TokenStore(where.store_dir).read(profile.name)
+    except TokenwardenError:
+        return None
+    if record is None or record.usable_token is None or record.issuer != profile.issuer:
+        return None
+    now = SystemClock().now()
+    policy = config.renewal_policy()
+    if token_state(record.times, now, policy, 0.0) is not TokenState.FRESH:
+        return None
+    if not satisfies(record.times, now, min_validity):
+        return None
+    if as_json:
+        print(json.dumps({
+            "accessToken": record.usable_token,
+            "tokenType": record.token_type,
+            "expiresAt": utc_iso(record.expires_at),
+            "scopes": list(record.scopes),
+        }))
+    else:
+        sys.stdout.write(record.usable_token + "\n")
+    return 0

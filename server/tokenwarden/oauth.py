@@ -1,0 +1,437 @@
+"""The OAuth wire: discovery, device authorization, token, refresh, revocation, userinfo.
+
+authlib's ``AsyncOAuth2Client`` (over httpx2) does the OAuth work: token requests,
+client authentication and response parsing. This module adds what authlib leaves to
+the caller: classifying every failure into the error tree of ``errors.py`` (with the
+HTTP status, ``Retry-After`` and request id of the answer), and refusing answers that
+are not usable OAuth responses instead of crashing on them. This is the only module
+that imports the HTTP client; it is imported lazily, so processes that find a fresh
+token in the store never pay for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import email.utils
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx2
+from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from tokenwarden import __version__
+from tokenwarden.config import ENDPOINT_KEYS, Profile, check_url
+from tokenwarden.errors import (
+    RETRYABLE_OAUTH_ERRORS,
+    ConfigError,
+    ErrorDetails,
+    MalformedResponse,
+    OAuthError,
+    ServerError,
+    TerminalOAuthError,
+    TransportError,
+)
+
+log = logging.getLogger(__name__)
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+USER_AGENT = f"tokenwarden/{__version__}"
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id", "x-amzn-requestid")
+_last_response: contextvars.ContextVar[httpx2.Response | None] = contextvars.ContextVar(
+    "tokenwarden_last_response", default=None
+)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where a provider's endpoints are."""
+
+    issuer: str
+    token_endpoint: str
+    device_authorization_endpoint: str | None = None
+    revocation_endpoint: str | None = None
+    userinfo_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """An RFC 8628 device authorization response (the device code is never printed)."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str | None
+    expires_in: float
+    interval: float
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A successful token endpoint answer (secrets hidden from repr)."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_in: float | None
+    refresh_token: str | None = field(default=None, repr=False)
+    scope: str | None = None
+    refresh_in: float | None = None
+    refresh_token_expires_in: float | None = None
+    id_token: str | None = field(default=None, repr=False)
+    request_id: str | None = None
+
+
+def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
+    """Merge discovery metadata with the profile's explicit overrides."""
+    issuer = metadata.get("issuer")
+    if issuer is not None and str(issuer).rstrip("/") != profile.issuer.rstrip("/"):
+        raise ConfigError(
+            f"the provider's discovery document names issuer '{issuer}', which does not "
+            "match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            profile=profile.name, key="issuer",
+        )
+    values: dict[str, str | None] = {}
+    for key in ENDPOINT_KEYS:
+        chosen = getattr(profile, key) or metadata.get(key)
+        values[key] = (
+            check_url(chosen, key=key, profile=profile.name, file="discovery document")
+            if chosen else None
+        )
+    token_endpoint = values.pop("token_endpoint")
+    if not token_endpoint:
+        raise ConfigError(
+            "no token endpoint: discovery did not provide one; set token_endpoint",
+            profile=profile.name, key="token_endpoint",
+        )
+    return Endpoints(issuer=profile.issuer, token_endpoint=token_endpoint, **values)
+
+
+def explicit_endpoints(profile: Profile) -> Endpoints | None:
+    """Endpoints from the profile alone, when it names enough of them to skip discovery."""
+    if profile.token_endpoint and profile.device_authorization_endpoint:
+        return endpoints_from_metadata(profile, {})
+    return None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Parse ``Retry-After`` (seconds or an HTTP date) into seconds."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def request_id_of(response: httpx2.Response | None) -> str | None:
+    """The provider's request id header, when it sent one."""
+    if response is None:
+        return None
+    for header in REQUEST_ID_HEADERS:
+        if header in response.headers:
+            return response.headers[header][:128]
+    return None
+
+
+def details_of(response: httpx2.Response | None, error: str | None = None,
+               description: str | None = None) -> ErrorDetails:
+    """Structured facts about a failed answer."""
+    if response is None:
+        return ErrorDetails(error=error, description=description)
+    return ErrorDetails(
+        error=error,
+        description=(description or "")[:300] or None,
+        status=response.status_code,
+        retry_after=retry_after_seconds(response.headers.get("retry-after")),
+        request_id=request_id_of(response),
+    )
+
+
+def classify_oauth_error(error: str, description: str | None,
+                         response: httpx2.Response | None) -> OAuthError:
+    """Turn an OAuth ``error`` answer into a retryable or terminal error."""
+    details = details_of(response, error, description)
+    text = f"{error}: {description}" if description else error
+    status = details.status or 400
+    if error in RETRYABLE_OAUTH_ERRORS or status >= 500 or status == 429:
+        return ServerError(f"the provider is temporarily failing ({text})", details)
+    return TerminalOAuthError(f"the provider refused the request ({text})", details)
+
+
+def classify_http_status(response: httpx2.Response) -> OAuthError:
+    """An error for an answer that is not a JSON OAuth response."""
+    status = response.status_code
+    kind = response.headers.get("content-type", "unknown").split(";")[0]
+    details = details_of(response, None, f"HTTP {status} with {kind} body")
+    if status >= 500 or status == 429:
+        return ServerError(f"the provider answered HTTP {status}", details)
+    return MalformedResponse(
+        f"the provider answered HTTP {status} with a {kind} body instead of an OAuth "
+        "response", details,
+    )
+
+
+@contextlib.asynccontextmanager
+async def classified(what: str) -> AsyncIterator[None]:
+    """Translate anything that goes wrong in one request into the error tree."""
+    _last_response.set(None)
+    try:
+        yield
+    except OAuthError:
+        raise
+    except httpx2.TimeoutException:
+        raise TransportError(f"{what}: the provider did not answer in time") from None
+    except httpx2.HTTPStatusError as exc:
+        raise classify_http_status(exc.response) from None
+    except httpx2.TransportError as exc:
+        raise TransportError(f"{what}: connection failed ({type(exc).__name__})") from None
+    except AuthlibOAuthError as exc:
+        raise classify_oauth_error(
+            str(exc.error), exc.description, _last_response.get()
+        ) from None
+    except (ValueError, KeyError) as exc:
+        response = _last_response.get()
+        details = details_of(response, None, type(exc).__name__)
+        raise MalformedResponse(f"{what}: the answer is not a usable OAuth response",
+                                details) from None
+
+
+def _record_response(response: httpx2.Response) -> httpx2.Response:
+    _last_response.set(response)
+    return response
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> TokenResponse:
+    """Validate a token endpoint JSON answer; MalformedResponse when fields are missing."""
+    access = data.get("access_token")
+    if not isinstance(access, str) or not access:
+        raise MalformedResponse("the token answer has no access_token",
+                                ErrorDetails(request_id=request_id))
+    refresh = data.get("refresh_token")
+    token_type = data.get("token_type")
+    return TokenResponse(
+        access_token=access,
+        token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+        expires_in=_number(data.get("expires_in")),
+        refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+        scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
+        refresh_in=_number(data.get("refresh_in")),
+        refresh_token_expires_in=_number(data.get("refresh_token_expires_in")),
+        id_token=data.get("id_token") if isinstance(data.get("id_token"), str) else None,
+        request_id=request_id,
+    )
+
+
+def parse_device_authorization(data: object, request_id: str | None) -> DeviceAuthorization:
+    """Validate an RFC 8628 §3.2 answer (``verification_url`` accepted, as Google sends)."""
+    if not isinstance(data, Mapping):
+        raise MalformedResponse("the device authorization answer is not a JSON object",
+                                ErrorDetails(request_id=request_id))
+    uri = data.get("verification_uri") or data.get("verification_url")
+    device_code, user_code = data.get("device_code"), data.get("user_code")
+    expires_in = _number(data.get("expires_in"))
+    if not (isinstance(device_code, str) and isinstance(user_code, str)
+            and isinstance(uri, str) and expires_in):
+        raise MalformedResponse(
+            "the device authorization answer lacks device_code, user_code, "
+            "verification_uri or expires_in", ErrorDetails(request_id=request_id),
+        )
+    complete = data.get("verification_uri_complete") or data.get("verification_url_complete")
+    interval = _number(data.get("interval"))
+    message = data.get("message")
+    return DeviceAuthorization(
+        device_code=device_code,
+        user_code=user_code,
+        verification_uri=uri,
+        verification_uri_complete=complete if isinstance(complete, str) else None,
+        expires_in=expires_in,
+        interval=5.0 if interval is None else max(0.0, interval),
+        message=message if isinstance(message, str) else None,
+    )
+
+
+class OAuthClient:
+    """One profile's conversation with its provider."""
+
+    def __init__(self, profile: Profile, *, timeout: float,
+                 transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.profile = profile
+        self._client = AsyncOAuth2Client(
+            client_id=profile.client_id,
+            client_secret=profile.client_secret,
+            token_endpoint_auth_method="client_secret_post" if profile.client_secret else "none",
+            revocation_endpoint_auth_method=(
+                "client_secret_post" if profile.client_secret else "none"
+            ),
+            scope=profile.scope or None,
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+            trust_env=False,
+        )
+        for hook in ("access_token_response", "refresh_token_response"):
+            self._client.register_compliance_hook(hook, _record_response)
+        self._endpoints: Endpoints | None = explicit_endpoints(profile)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def endpoints(self) -> Endpoints:
+        """Endpoints from the profile, or from discovery (fetched once per client)."""
+        if self._endpoints is None:
+            self._endpoints = endpoints_from_metadata(self.profile, await self.discover())
+        return self._endpoints
+
+    async def discover(self) -> dict[str, Any]:
+        """Fetch the OpenID / RFC 8414 metadata document."""
+        base = self.profile.issuer.rstrip("/")
+        last: OAuthError | None = None
+        for suffix in ("/.well-known/openid-configuration",
+                       "/.well-known/oauth-authorization-server"):
+            try:
+                async with classified("discovery"):
+                    response = await self._client.request("GET", base + suffix, withhold_token=True)
+                    _record_response(response)
+                    response.raise_for_status()
+                    data = response.json()
+                    if not isinstance(data, dict):
+                        raise ValueError("not an object")
+                    return data
+            except OAuthError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def device_authorize(self) -> DeviceAuthorization:
+        """Start an RFC 8628 device authorization."""
+        endpoints = await self.endpoints()
+        if not endpoints.device_authorization_endpoint:
+            raise ConfigError(
+                "the provider has no device_authorization_endpoint; set it in the profile",
+                profile=self.profile.name, key="device_authorization_endpoint",
+            )
+        form = {"client_id": self.profile.client_id}
+        if self.profile.scope:
+            form["scope"] = self.profile.scope
+        if self.profile.audience:
+            form["audience"] = self.profile.audience
+        if self.profile.client_secret:
+            form["client_secret"] = self.profile.client_secret
+        form.update(self.profile.extra)
+        async with classified("device authorization"):
+            response = await self._client.request(
+                "POST", endpoints.device_authorization_endpoint, data=form, withhold_token=True
+            )
+            _record_response(response)
+            data = _json_object(response)
+            if "error" in data:
+                raise classify_oauth_error(str(data["error"]),
+                                           _str_or_none(data.get("error_description")),
+                                           response)
+            if response.status_code >= 400:
+                raise classify_http_status(response)
+            return parse_device_authorization(data, request_id_of(response))
+
+    async def poll_device(self, device_code: str) -> TokenResponse:
+        """One device-code token request (raises ``TerminalOAuthError`` while pending)."""
+        endpoints = await self.endpoints()
+        extra = dict(self.profile.extra)
+        if self.profile.audience:
+            extra.setdefault("audience", self.profile.audience)
+        async with classified("sign-in"):
+            data = await self._client.fetch_token(
+                endpoints.token_endpoint, grant_type=DEVICE_CODE_GRANT,
+                device_code=device_code, client_id=self.profile.client_id, **extra,
+            )
+            return parse_token_response(data, request_id_of(_last_response.get()))
+
+    async def refresh(self, refresh_token: str) -> TokenResponse:
+        """Exchange a refresh token (rotation: the answer may carry a new one)."""
+        endpoints = await self.endpoints()
+        async with classified("renewal"):
+            data = await self._client.refresh_token(
+                endpoints.token_endpoint, refresh_token=refresh_token,
+                client_id=self.profile.client_id,
+            )
+            # authlib copies the old refresh token into an answer that carried none, which
+            # is what RFC 6749 §6 asks of the client: keep using the old one.
+            return parse_token_response(data, request_id_of(_last_response.get()))
+
+    async def revoke(self, token: str, hint: str) -> None:
+        """Revoke a token at the provider (RFC 7009); a no-op without the endpoint."""
+        endpoints = await self.endpoints()
+        if not endpoints.revocation_endpoint:
+            return
+        async with classified("revocation"):
+            response = await self._client.revoke_token(
+                endpoints.revocation_endpoint, token=token, token_type_hint=hint
+            )
+            _record_response(response)
+            if response.status_code >= 400:
+                raise classify_http_status(response)
+
+    async def userinfo(self, access_token: str) -> dict[str, Any]:
+        """The signed-in account's claims (used only to label the account)."""
+        endpoints = await self.endpoints()
+        if not endpoints.userinfo_endpoint:
+            return {}
+        async with classified("userinfo"):
+            response = await self._client.request(
+                "GET", endpoints.userinfo_endpoint, withhold_token=True,
+                headers={"Authorization": f"Bearer {access_token}"},
+            )
+            _record_response(response)
+            response.raise_for_status()
+            return _json_object(response)
+
+
+def _json_object(response: httpx2.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except (ValueError, json.JSONDecodeError):
+        if response.status_code >= 400:
+            raise classify_http_status(response) from None
+        raise
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def account_label(claims: Mapping[str, Any]) -> str | None:
+    """A human label for an account from userinfo or id_token claims."""
+    for key in ("email", "preferred_username", "upn", "login", "name", "sub"):
+        value = claims.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -1,0 +1,72 @@
+"""config.toml parsing: clear errors naming file, profile and key."""
+
+import pytest
+
+from tokenwarden.config import load_config, parse_config, parse_profile
+from tokenwarden.errors import ConfigError
+from tokenwarden.paths import locations
+
+
+def profile(**values):
+    return {"issuer": "https://auth.example.com", "client_id": "cli", **values}
+
+
+def test_minimal_profile_parses():
+    parsed = parse_profile("work", profile(scopes=["openid", "offline_access"]))
+    assert parsed.scope == "openid offline_access"
+
+
+def test_plain_http_issuer_is_refused_unless_loopback():
+    with pytest.raises(ConfigError, match="issuer.*plain http"):
+        parse_profile("p", profile(issuer="http://auth.example.com"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_plain_http_is_accepted_on_loopback(host):
+    assert parse_profile("p", profile(issuer=f"http://{host}:8080")).issuer.startswith("http://")
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(ConfigError, match="profile 'p', key 'clientid'"):
+        parse_profile("p", profile(clientid="x"))
+
+
+def test_missing_client_id_is_named():
+    with pytest.raises(ConfigError, match="key 'client_id': is required"):
+        parse_profile("p", {"issuer": "https://a.example"})
+
+
+def test_scopes_must_be_strings():
+    with pytest.raises(ConfigError, match="key 'scopes'"):
+        parse_profile("p", profile(scopes=[1, 2]))
+
+
+def test_unknown_profile_lists_known_ones():
+    config = parse_config({"profiles": {"work": profile()}}, source="/x/config.toml")
+    with pytest.raises(ConfigError, match=r"file /x/config.toml, profile 'home'.*known: work"):
+        config.profile("home")
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    (tmp_path / "config.toml").write_text("[profiles.x\nissuer=", encoding="utf-8")
+    with pytest.raises(ConfigError, match="config.toml: is not valid TOML"):
+        load_config(locations({"TOKENWARDEN_HOME": str(tmp_path)}), env={})
+
+
+def test_profile_environment_variable_picks_the_default(tmp_path):
+    (tmp_path / "config.toml").write_text(
+        '[profiles.work]\nissuer = "https://a.example"\nclient_id = "c"\n', encoding="utf-8"
+    )
+    config = load_config(locations({"TOKENWARDEN_HOME": str(tmp_path)}),
+                         env={"TOKENWARDEN_PROFILE": "work"})
+    assert config.profile().name == "work"
+
+
+def test_policy_overrides_apply():
+    config = parse_config({"profiles": {}, "policy": {"backoff_cap_seconds": 5}})
+    assert config.renewal_policy().backoff_cap_seconds == 5
+
+
+def test_bad_policy_value_is_named():
+    with pytest.raises(ConfigError, match="key 'policy.backoff_cap_seconds'"):
+        parse_config({"policy": {"backoff_cap_seconds": "soon"}})
