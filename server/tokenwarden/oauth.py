@@ -37,8 +37,10 @@ from tokenwarden.errors import (
     TerminalOAuthError,
     TransportError,
 )
+from tokenwarden.redaction import silence_secret_loggers
 
 log = logging.getLogger(__name__)
+silence_secret_loggers()
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_AGENT = f"tokenwarden/{__version__}"

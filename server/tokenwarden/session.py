@@ -532,10 +532,10 @@ class SessionManager:
                           correlation_id=correlation, request_id=exc.details.request_id)
         if isinstance(exc, TerminalOAuthError) and exc.details.error == "invalid_grant":
             # Definitive: the provider refused the very refresh token the store still
-            # holds (we hold the lock). Drop it; keep the access token while it lasts.
+            # holds (we hold the lock), so the grant is over. Stop serving its tokens.
             new = record.next_generation(
-                refresh_token=None, failures=0, next_attempt_at=None, last_error=error,
-                ended="invalid_grant",
+                refresh_token=None, rejected=True, failures=0, next_attempt_at=None,
+                last_error=error, ended="invalid_grant",
             )
             log.warning("profile %s: refresh token refused (invalid_grant) [%s]; "
                         "sign-in required", session.profile.name, correlation)
@@ -660,6 +660,9 @@ class SessionManager:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, TokenwardenError):
             await task
+        if session.login is not None:  # cancelled before its first step ran
+            session.login = None
+            self._publish(session)
         return True
 
     async def _complete_login(

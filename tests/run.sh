@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything the tests need (pinned) and run the whole suite:
+# lint, types, Python tests, and the VS Code extension's checks and end-to-end test.
+# Safe to re-run; used by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "python environment"
+python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+step "ruff"
+.venv/bin/ruff check server tests bench
+step "mypy --strict"
+.venv/bin/mypy
+
+step "pytest"
+.venv/bin/pytest -q -p no:cacheprovider
+
+if [ -f vscode-client/package.json ]; then
+  step "vscode-client: install, typecheck, unit tests, package"
+  (cd vscode-client && npm ci --no-audit --no-fund --loglevel=error \
+     && npm run --silent typecheck && npm test --silent && npm run --silent package)
+  if [ -f vscode-client/e2e/setup.sh ] && [ "${TOKENWARDEN_SKIP_E2E:-0}" != 1 ]; then
+    step "vscode-client: end-to-end in code-server"
+    TOKENWARDEN_BIN="$repo/.venv/bin/tokenwarden" bash vscode-client/e2e/setup.sh
+    TOKENWARDEN_BIN="$repo/.venv/bin/tokenwarden" bash vscode-client/e2e/run.sh
+  fi
+fi
+step "all checks passed"
