@@ -7,7 +7,6 @@ never calls ``datetime.now()`` or ``time.time()`` itself; it asks its ``Clock``.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -42,6 +41,8 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         """Sleep on the event loop."""
+        import asyncio  # imported here: the CLI's fast path never sleeps
+
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -62,6 +63,8 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         """Advance both clocks instead of waiting, then yield to other tasks."""
+        import asyncio
+
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
 

@@ -23,6 +23,8 @@ from tokenwarden.paths import Locations, locations
 from tokenwarden.policy import RenewalPolicy
 
 PROFILE_ENV = "TOKENWARDEN_PROFILE"
+#: Environment variables that change where tokenwarden looks or how it behaves.
+BEHAVIOUR_ENV = ("TOKENWARDEN_HOME", PROFILE_ENV, "TOKENWARDEN_LOG")
 DEFAULT_PROFILE = "default"
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINT_KEYS = (

@@ -331,6 +331,17 @@ class OAuthClient:
         assert last is not None
         raise last
 
+    async def server_date(self) -> datetime | None:
+        """The provider's clock, from the ``Date`` header of its discovery document."""
+        url = self.profile.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        async with classified("clock check"):
+            response = await self._client.request("GET", url, withhold_token=True)
+        try:
+            moment = email.utils.parsedate_to_datetime(response.headers.get("date", ""))
+        except (TypeError, ValueError):
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
     async def device_authorize(self) -> DeviceAuthorization:
         """Start an RFC 8628 device authorization."""
         endpoints = await self.endpoints()

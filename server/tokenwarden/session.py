@@ -40,6 +40,7 @@ from tokenwarden.errors import (
     TerminalOAuthError,
     TokenwardenError,
 )
+from tokenwarden.events import AuthEventLog
 from tokenwarden.policy import (
     RenewalPolicy,
     TokenState,
@@ -121,6 +122,7 @@ class SessionManager:
         background: bool = False,
         warn_before_seconds: float = 300.0,
         client_factory: Callable[[Profile, float], OAuthClient] | None = None,
+        events: AuthEventLog | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -133,6 +135,15 @@ class SessionManager:
         self._sessions: dict[str, _ProfileSession] = {}
         self._listeners: list[Listener] = []
         self._closed = False
+        self._events = events
+
+    def _audit(self, event: str, profile: str, outcome: str, **fields: str | None) -> None:
+        """Append to the auth event log (see events.py); never holds a secret."""
+        if self._events is None:
+            from tokenwarden.paths import locations
+
+            self._events = AuthEventLog(locations().log_dir)
+        self._events.record(event, profile=profile, outcome=outcome, **fields)
 
     # ----------------------------------------------------------------- events
 
@@ -328,13 +339,9 @@ class SessionManager:
             log.info("rejected token of profile %s is not the current one; serving current",
                      session.profile.name)
             return await self.get_token(name)
-        try:
-            record = await self._renew(session, rejected=access_token, force=True)
-        except TemporarilyUnavailable:
-            raise
-        except SignInRequired:
-            raise
-        return _issued(record)
+        self._audit("rejection", session.profile.name, "renewing",
+                    detail="a consumer reported 401 for the current token")
+        return _issued(await self._renew(session, rejected=access_token, force=True))
 
     async def refresh(self, name: str | None = None) -> Status:
         """Renew now, whatever the schedule says (the user asked)."""
@@ -521,6 +528,8 @@ class SessionManager:
         session.warned_for = None
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,
                  response.expires_in)
+        self._audit("renewal", session.profile.name, "ok", correlation_id=correlation,
+                    request_id=response.request_id, detail=f"valid {response.expires_in} s")
         self._publish(session)
         return new
 
@@ -539,6 +548,8 @@ class SessionManager:
             )
             log.warning("profile %s: refresh token refused (invalid_grant) [%s]; "
                         "sign-in required", session.profile.name, correlation)
+            self._audit("renewal", session.profile.name, "ended", correlation_id=correlation,
+                        request_id=exc.details.request_id, detail=exc.message)
         else:
             failures = record.failures + 1
             delay = backoff_delay(
@@ -553,6 +564,9 @@ class SessionManager:
             )
             log.warning("profile %s: renewal failed (%s) [%s]; retrying in %.1f s",
                         session.profile.name, exc.code, correlation, delay)
+            self._audit("renewal", session.profile.name, "retrying", correlation_id=correlation,
+                        request_id=exc.details.request_id,
+                        detail=f"{exc.message}; next attempt in {delay:.1f} s")
         self.store.write(new)
         session.record = new
         self._publish(session)
@@ -638,6 +652,7 @@ class SessionManager:
         session.login_task = asyncio.get_running_loop().create_task(
             self._complete_login(session, client, authorization)
         )
+        self._audit("sign-in", session.profile.name, "started")
         self._publish(session)
         assert isinstance(authorization, DeviceAuthorization)
         return authorization
@@ -677,6 +692,7 @@ class SessionManager:
             session.login_error = LastError(code=exc.code, message=exc.message,
                                             at=utc_iso(self.clock.now()) or "")
             log.info("sign-in of profile %s ended: %s", session.profile.name, exc.code)
+            self._audit("sign-in", session.profile.name, exc.code, detail=exc.message)
             return self._publish(session)
         except asyncio.CancelledError:
             session.login = None
@@ -692,6 +708,8 @@ class SessionManager:
         session.warned_for = None
         session.wakeup.set()
         log.info("profile %s signed in", session.profile.name)
+        self._audit("sign-in", session.profile.name, "ok", request_id=response.request_id,
+                    detail=f"account {account}" if account else None)
         return self._publish(session)
 
     async def _account_of(self, client: OAuthClient, response: TokenResponse) -> str | None:
@@ -753,6 +771,7 @@ class SessionManager:
             await self._revoke(session, record)
         session.wakeup.set()
         log.info("profile %s signed out", session.profile.name)
+        self._audit("sign-out", session.profile.name, "ok")
         return self._publish(session)
 
     async def _revoke(self, session: _ProfileSession, record: TokenRecord) -> None:
@@ -789,6 +808,8 @@ class SessionManager:
             if abs(drift) > WAKE_SLACK_SECONDS:
                 log.info("wall clock moved %.0f s more than the monotonic clock "
                          "(sleep/wake or clock change); re-checking", drift)
+                self._audit("clock", session.profile.name, "jump",
+                            detail=f"wall clock moved {drift:.0f} s beyond monotonic time")
             last_wall, last_mono = wall, mono
 
     async def _tick(self, session: _ProfileSession) -> float:

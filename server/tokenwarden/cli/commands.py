@@ -112,6 +112,36 @@ def login(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def doctor(args: argparse.Namespace) -> int:
+    """Check everything a session depends on."""
+    from tokenwarden.doctor import diagnose, exit_code
+
+    findings = asyncio.run(diagnose(args.profile))
+    if args.json:
+        print(json.dumps([f.to_json() for f in findings], indent=2))
+    else:
+        marks = {"ok": "✓", "warn": "!", "fail": "✗"}
+        for finding in findings:
+            print(f"{marks.get(finding.level, '?')} {finding.check}: {finding.detail}")
+            if finding.fix:
+                print(f"    fix: {finding.fix}")
+    return exit_code(findings)
+
+
+def events(args: argparse.Namespace) -> int:
+    """Show (and follow) the auth event log."""
+    from tokenwarden.events import follow_events, format_event, read_events
+
+    folder = locations().log_dir
+    shown = read_events(folder, args.profile)
+    for event in shown:
+        print(json.dumps(event) if args.json else format_event(event), flush=True)
+    if args.follow:
+        for event in follow_events(folder, args.profile):
+            print(json.dumps(event) if args.json else format_event(event), flush=True)
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the language server on stdio."""
     from tokenwarden.lsp.server import run_stdio

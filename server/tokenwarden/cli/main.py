@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = commands.add_parser("refresh", help="renew the access token now")
     _profile_option(refresh)
 
+    doctor = commands.add_parser("doctor", help="check config, provider, clock, store, editors")
+    _profile_option(doctor)
+    doctor.add_argument("--json", action="store_true", help="print findings as JSON")
+
+    events = commands.add_parser("events", help="show the auth event log")
+    _profile_option(events)
+    events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
+    events.add_argument("--json", action="store_true", help="print JSON lines")
+
     serve = commands.add_parser("serve", help="run the language server on stdio")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
 
@@ -99,6 +108,8 @@ def _handlers() -> dict[str, Handler]:
         "status": commands.status,
         "refresh": commands.refresh,
         "serve": commands.serve,
+        "doctor": commands.doctor,
+        "events": commands.events,
         "devserver": commands.devserver,
         "demo": commands.demo,
     }
@@ -125,6 +136,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fast = try_fast_token(args_list[1:])
         if fast is not None:
             return fast
+    if args_list[:1] == ["devserver"]:
+        # The dev server parses its own options (argparse's REMAINDER drops "--port").
+        from tokenwarden.devserver.cli import run_devserver
+
+        return run_devserver(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.command is None:
