@@ -142,6 +142,20 @@ def events(args: argparse.Namespace) -> int:
     return 0
 
 
+def exec_(args: argparse.Namespace) -> int:
+    """Run a command with a fresh token (or a proxy) in its environment."""
+    from tokenwarden.execcmd import exec_command
+
+    return exec_command(args)
+
+
+def proxy(args: argparse.Namespace) -> int:
+    """Run the loopback proxy until interrupted."""
+    from tokenwarden.proxy.command import proxy_command
+
+    return proxy_command(args)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the language server on stdio."""
     from tokenwarden.lsp.server import run_stdio

@@ -40,6 +40,9 @@ def _profile_option(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from tokenwarden.execcmd import add_exec_arguments
+    from tokenwarden.proxy.command import add_proxy_arguments
+
     parser = argparse.ArgumentParser(
         prog="tokenwarden",
         description="Keeps OAuth sessions of developer tools alive.",
@@ -81,6 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     events.add_argument("--json", action="store_true", help="print JSON lines")
 
+    exec_ = commands.add_parser("exec", help="run a command with a fresh token in its "
+                                "environment: tokenwarden exec -- CMD [ARGS...]")
+    _profile_option(exec_)
+    add_exec_arguments(exec_)
+
+    proxy = commands.add_parser("proxy", help="loopback reverse proxy that adds the current "
+                                "token and renews on 401")
+    _profile_option(proxy)
+    add_proxy_arguments(proxy)
+
     serve = commands.add_parser("serve", help="run the language server on stdio")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
 
@@ -107,6 +120,8 @@ def _handlers() -> dict[str, Handler]:
         "logout": commands.logout,
         "status": commands.status,
         "refresh": commands.refresh,
+        "exec": commands.exec_,
+        "proxy": commands.proxy,
         "serve": commands.serve,
         "doctor": commands.doctor,
         "events": commands.events,

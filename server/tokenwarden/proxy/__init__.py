@@ -1,0 +1,36 @@
+"""``tokenwarden proxy``: a loopback reverse proxy that adds the current bearer token.
+
+A terminal tool points its base URL at the proxy and presents the per-run local
+secret where it would present its API key; the proxy swaps it for the profile's
+current access token, streams the upstream's answer back unbuffered, and on a 401
+renews once and replays the request, so the tool never sees an expired token.
+
+Modules: ``command`` (the CLI runner), ``server`` (``serve_proxy``, connections,
+the secret check, loopback-only binding), ``forward`` (token, upstream call, the
+401 replay, streaming relay), ``body`` (replayable or streamed request bodies),
+``wire`` (HTTP/1.1 framing on asyncio streams) and ``replies`` (the proxy's own
+JSON answers).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES
+    from tokenwarden.proxy.server import ProxyServer, new_secret, parse_listen, serve_proxy
+
+__all__ = ["DEFAULT_MAX_REPLAY_BYTES", "ProxyServer", "new_secret", "parse_listen",
+           "serve_proxy"]
+
+#: Loaded on first use, so building the CLI parser does not import the HTTP client.
+_LAZY = {"DEFAULT_MAX_REPLAY_BYTES": "body", "ProxyServer": "server", "new_secret": "server",
+         "parse_listen": "server", "serve_proxy": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names lazily."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'tokenwarden.proxy' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"tokenwarden.proxy.{_LAZY[name]}"), name)
