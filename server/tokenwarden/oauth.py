@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx2
 from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
@@ -45,6 +46,13 @@ silence_secret_loggers()
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_AGENT = f"tokenwarden/{__version__}"
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id", "x-amzn-requestid")
+#: Provider-specific error codes that mean a standard one; the original code is kept
+#: in the description. GitHub: ``bad_refresh_token``; Entra: ``authorization_declined``.
+OAUTH_ERROR_ALIASES = {
+    "bad_refresh_token": "invalid_grant",
+    "authorization_declined": "access_denied",
+}
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _last_response: contextvars.ContextVar[httpx2.Response | None] = contextvars.ContextVar(
     "tokenwarden_last_response", default=None
 )
@@ -149,7 +157,9 @@ def request_id_of(response: httpx2.Response | None) -> str | None:
 
 def details_of(response: httpx2.Response | None, error: str | None = None,
                description: str | None = None) -> ErrorDetails:
-    """Structured facts about a failed answer."""
+    """Structured facts about a failed answer (the provider's fields may be any JSON)."""
+    error = None if error is None else str(error)[:100]
+    description = None if description is None else str(description)
     if response is None:
         return ErrorDetails(error=error, description=description)
     return ErrorDetails(
@@ -164,6 +174,9 @@ def details_of(response: httpx2.Response | None, error: str | None = None,
 def classify_oauth_error(error: str, description: str | None,
                          response: httpx2.Response | None) -> OAuthError:
     """Turn an OAuth ``error`` answer into a retryable or terminal error."""
+    if error in OAUTH_ERROR_ALIASES:
+        description = f"{error}: {description}" if description else error
+        error = OAUTH_ERROR_ALIASES[error]
     details = details_of(response, error, description)
     text = f"{error}: {description}" if description else error
     status = details.status or 400
@@ -203,7 +216,8 @@ async def classified(what: str) -> AsyncIterator[None]:
         raise classify_oauth_error(
             str(exc.error), exc.description, _last_response.get()
         ) from None
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
+        # TypeError too: authlib's token wrapper calls int() on whatever expires_in holds.
         response = _last_response.get()
         details = details_of(response, None, type(exc).__name__)
         raise MalformedResponse(f"{what}: the answer is not a usable OAuth response",
@@ -213,6 +227,24 @@ async def classified(what: str) -> AsyncIterator[None]:
 def _record_response(response: httpx2.Response) -> httpx2.Response:
     _last_response.set(response)
     return response
+
+
+def _is_form_encoded(response: httpx2.Response) -> bool:
+    return response.headers.get("content-type", "").startswith(FORM_CONTENT_TYPE)
+
+
+def _form_fields(response: httpx2.Response) -> dict[str, Any]:
+    return dict(parse_qsl(response.text, keep_blank_values=True))
+
+
+def _form_encoded_as_json(response: httpx2.Response) -> httpx2.Response:
+    """GitHub answers form-encoded unless asked for JSON: hand authlib the same answer as JSON."""
+    if not _is_form_encoded(response):
+        return response
+    headers = [(k, v) for k, v in response.headers.items()
+               if k.lower() not in ("content-type", "content-length", "content-encoding")]
+    return httpx2.Response(response.status_code, headers=headers, json=_form_fields(response),
+                           request=response.request)
 
 
 def _number(value: object) -> float | None:
@@ -243,10 +275,19 @@ def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> Tok
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
         refresh_in=_number(data.get("refresh_in")),
-        refresh_token_expires_in=_number(data.get("refresh_token_expires_in")),
+        refresh_token_expires_in=_refresh_token_lifetime(data),
         id_token=data.get("id_token") if isinstance(data.get("id_token"), str) else None,
         request_id=request_id,
     )
+
+
+def _refresh_token_lifetime(data: Mapping[str, Any]) -> float | None:
+    """``refresh_token_expires_in`` (GitHub Apps), or Keycloak's ``refresh_expires_in``."""
+    value = _number(data.get("refresh_token_expires_in"))
+    if value is None:
+        # Keycloak sends 0 for offline tokens, which have no idle expiry.
+        value = _number(data.get("refresh_expires_in"))
+    return value if value is not None and value > 0 else None
 
 
 def parse_device_authorization(data: object, request_id: str | None) -> DeviceAuthorization:
@@ -299,6 +340,7 @@ class OAuthClient:
         )
         for hook in ("access_token_response", "refresh_token_response"):
             self._client.register_compliance_hook(hook, _record_response)
+            self._client.register_compliance_hook(hook, _form_encoded_as_json)
         self._endpoints: Endpoints | None = explicit_endpoints(profile)
 
     async def aclose(self) -> None:
@@ -426,6 +468,8 @@ class OAuthClient:
 
 
 def _json_object(response: httpx2.Response) -> dict[str, Any]:
+    if _is_form_encoded(response):
+        return _form_fields(response)
     try:
         data = response.json()
     except (ValueError, json.JSONDecodeError):

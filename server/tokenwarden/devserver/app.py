@@ -21,7 +21,7 @@ from .endpoints import userinfo_protector
 from .faults import FaultQueue
 from .models import DEVICE_CODE_GRANT_TYPE
 from .pages import device_page, result_page
-from .shaping import ResponseShaper
+from .shaping import ResponseShaper, shaper_for
 from .state import DevState, UserCodeError
 from .stats import Event, Stats, short_grant_type
 from .wire import HttpRequest, HttpResponse, JsonAnswer, error_response, html_response
@@ -57,7 +57,7 @@ class DevApp:
         self.stats = stats
         self.faults = faults
         self.issuer = issuer
-        self.shaper = shaper or ResponseShaper()
+        self.shaper = shaper or shaper_for(config, state)
         self.oauth = DevAuthorizationServer(config=config, state=state, issuer=issuer)
         self._userinfo = userinfo_protector(state)
         self._admin = AdminApi(state=state, stats=stats, faults=faults)

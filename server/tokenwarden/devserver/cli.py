@@ -65,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a rotated refresh token is merely invalid instead of revoking its grant",
     )
+    add(
+        "--quirks",
+        default=None,
+        metavar="PROVIDER",
+        help="answer on the wire like PROVIDER: github, github-oauth-app, google, entra, "
+        "auth0, okta or keycloak (default: standard OAuth)",
+    )
     add("--quiet", action="store_true", help="no per-request log lines on stderr")
     return parser
 
@@ -84,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> DevServerConfig:
         auto_approve=args.auto_approve,
         clients=dict(parse_client_spec(spec) for spec in args.client),
         reuse_detection=not args.no_reuse_detection,
+        quirks=args.quirks,
     )
 
 
@@ -120,7 +128,7 @@ def _announce(server: DevServer) -> None:
     config = server.config
     log.info(
         "user=%s access_token_ttl=%gs refresh_token_ttl=%s interval=%gs auto_approve=%s "
-        "reuse_detection=%s confidential_clients=%s",
+        "reuse_detection=%s confidential_clients=%s quirks=%s",
         config.user,
         config.access_token_ttl,
         f"{config.refresh_token_ttl:g}s" if config.refresh_token_ttl else "never",
@@ -128,6 +136,7 @@ def _announce(server: DevServer) -> None:
         config.auto_approve,
         config.reuse_detection,
         ",".join(sorted(config.clients)) or "-",  # ids only, never secrets
+        config.quirks or "none",
     )
     log.info("development server: the /_admin API is unauthenticated; do not expose it")
 

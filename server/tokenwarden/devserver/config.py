@@ -33,6 +33,8 @@ class DevServerConfig:
     allow_remote: bool = False
     #: Rotated refresh tokens keep the grant's first expiry instead of a fresh TTL.
     absolute_refresh_expiry: bool = False
+    #: Answer like this provider on the wire (``quirks.QUIRK_NAMES``); None: standard.
+    quirks: str | None = None
 
     def __post_init__(self) -> None:
         if self.access_token_ttl <= 0:
@@ -45,6 +47,13 @@ class DevServerConfig:
             raise ValueError("interval must not be negative")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
+        if self.quirks is not None:
+            from .quirks import QUIRK_NAMES
+
+            if self.quirks not in QUIRK_NAMES:
+                raise ValueError(
+                    f"unknown quirks mode {self.quirks!r} (known: {', '.join(QUIRK_NAMES)})"
+                )
         if not self.allow_remote and not is_loopback_host(self.host):
             raise ValueError(
                 f"refusing to bind non-loopback host {self.host!r} without allow_remote"
