@@ -511,6 +511,9 @@ class SessionManager:
         session.refreshing = True
         self._publish(session)
         client = await self._client(session)
+        # Expiry counts from when the request was sent, not when the answer arrived: a
+        # laptop suspended mid-request would otherwise stretch the token's life.
+        sent_at = self.clock.now()
         try:
             log.info("renewing profile %s [%s]", session.profile.name, correlation)
             response = await client.refresh(record.refresh_token)
@@ -522,7 +525,7 @@ class SessionManager:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = self._record_from_response(record, response, self.clock.now())
+        new = self._record_from_response(record, response, sent_at)
         self.store.write(new)
         session.record = new
         session.warned_for = None
@@ -805,6 +808,12 @@ class SessionManager:
             await self._sleep(session, pause)
             wall, mono = self.clock.now(), self.clock.monotonic()
             drift = (wall - last_wall).total_seconds() - (mono - last_mono)
+            if drift < -WAKE_SLACK_SECONDS:
+                # The wall clock went back: stored expiry times now overstate what is
+                # left, so renew rather than trust them.
+                session.wakeup.set()
+                with contextlib.suppress(TokenwardenError):
+                    await self._renew(session, force=True)
             if abs(drift) > WAKE_SLACK_SECONDS:
                 log.info("wall clock moved %.0f s more than the monotonic clock "
                          "(sleep/wake or clock change); re-checking", drift)
