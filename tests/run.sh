@@ -8,6 +8,17 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
+step "system packages (editors for the end-to-end editor tests)"
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  need=()
+  command -v nvim >/dev/null || need+=(neovim)
+  command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+
 step "python environment"
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'

@@ -1,0 +1,84 @@
+"""Neovim plugin (editors/nvim) end to end in headless Neovim against the dev server."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from editor_harness import REPO, drive, editor_env
+
+from tokenwarden.devserver import DevServer
+
+NVIM = shutil.which("nvim")
+pytestmark = pytest.mark.skipif(
+    NVIM is None, reason="nvim not installed (apt-get install neovim) - Neovim plugin not tested"
+)
+
+
+def nvim_cmd() -> list[str]:
+    assert NVIM is not None
+    return [
+        NVIM, "--headless", "-u", "NONE", "-i", "NONE", "-n",
+        "--cmd", f"set rtp^={REPO / 'editors' / 'nvim'}",
+        "-c", f"luafile {REPO / 'tests' / 'editors' / 'nvim_scenario.lua'}",
+    ]
+
+
+def test_nvim_sign_in_renewal_token_sign_out(tmp_path: Path, devserver: DevServer) -> None:
+    env, work = editor_env(tmp_path, devserver)
+    run = drive(nvim_cmd(), env, work, devserver, timeout=55)
+    r = run.result
+    assert r is not None, run.explain()
+    assert r["ok"], run.explain()
+    assert run.returncode == 0, run.explain()
+
+    assert r["parse_utc"] == [10, 0.5, 0], run.explain()
+    assert r["humanize"] == ["3s", "2m", "2h05m"], run.explain()
+
+    # One server for the instance, attached to no buffer.
+    assert r["client_count"] == 1, run.explain()
+    assert r["client_count_after_restart"] == 1, run.explain()
+    assert r["attached_buffers"] == 0, run.explain()
+
+    assert r["initial_state"] == "signedOut", run.explain()
+    assert run.approved and r["user_code_shape"], run.explain()
+    assert r["browser"], "window/showDocument did not reach the opener\n" + run.explain()
+    assert r["account"] == "alice@example.test", run.explain()
+    assert r["renewed"], run.explain()
+    assert run.token_status == 200, run.explain()
+    assert r["token_checked"] == "200", run.explain()
+    assert r["token_rejected"] == {"ok": True, "different": True}, run.explain()
+    assert r["refresh"]["state"] == "signedIn", run.explain()
+    assert r["message_request_answer_is_null"] and r["ui_select_calls"] == 1, run.explain()
+    assert r["get_token_after_sign_out"] == {"ok": False, "code": -32001}, run.explain()
+    assert r["server_stopped"], run.explain()
+    assert "ERROR" not in r["checkhealth"], r["checkhealth"]
+    assert "server running" in r["checkhealth"], r["checkhealth"]
+
+    lines = {c["label"]: c["statusline"] for c in r["statuslines"]}
+    assert lines["started"] == "TW: signed out", run.explain()
+    assert lines["signing in"].startswith("TW: signing in (code "), run.explain()
+    assert lines["signed in"].startswith("TW: signed in (alice@example.test, "), run.explain()
+    assert lines["signed out"] == "TW: signed out", run.explain()
+    states = [s["state"] for s in r["states"]]
+    assert "signingIn" in states and "signedIn" in states, run.explain()
+
+    stats = devserver.stats()
+    assert stats["device_code_ok"] == 1, stats
+    assert stats["refresh_ok"] >= 2, stats  # the silent renewal and :TokenwardenRefresh
+    assert stats["invalid_grant"] == 0, stats
+
+
+def test_nvim_expiry_question_signs_in_again(tmp_path: Path,
+                                            short_refresh_devserver: DevServer) -> None:
+    """The server's window/showMessageRequest reaches vim.ui.select; "Sign in" works."""
+    env, work = editor_env(tmp_path, short_refresh_devserver)
+    run = drive(nvim_cmd(), env, work, short_refresh_devserver, timeout=55, scenario="expiry")
+    r = run.result
+    assert r is not None and r["ok"], run.explain()
+    assert run.returncode == 0, run.explain()
+    assert "cannot be renewed" in r["prompts"][0], run.explain()
+    assert len(run.approved_codes) == 2, run.explain()
+    assert r["second_sign_in"], run.explain()
+    assert short_refresh_devserver.stats()["device_code_ok"] == 2
