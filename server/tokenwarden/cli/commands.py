@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 import webbrowser
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
+from tokenwarden.errors import SignInRequired
 from tokenwarden.paths import locations
-from tokenwarden.session import SessionManager
+from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import SessionState, Status
 from tokenwarden.store import TokenStore
 
@@ -43,7 +45,12 @@ def _run(work: Callable[[SessionManager], Awaitable[T]]) -> T:
 
 def token(args: argparse.Namespace) -> int:
     """Print a valid access token."""
-    issued = _run(lambda m: m.get_token(args.profile, args.min_validity))
+    try:
+        issued = _run(lambda m: m.get_token(args.profile, args.min_validity))
+    except SignInRequired as exc:
+        if not args.wait:
+            raise
+        issued = _wait_for_editor_sign_in(exc.profile, args.min_validity, args.timeout)
     if args.json:
         print(json.dumps({
             "accessToken": issued.access_token,
@@ -54,6 +61,32 @@ def token(args: argparse.Namespace) -> int:
     else:
         print(issued.access_token)
     return 0
+
+
+def _wait_for_editor_sign_in(profile: str, min_validity: float, timeout: float) -> IssuedToken:
+    """Hand the sign-in to a running editor, then wait for the token to appear in the store."""
+    from tokenwarden.handoff import request_sign_in
+
+    if not request_sign_in(locations().runtime_dir, profile):
+        raise SignInRequired(
+            f"sign-in required for profile '{profile}' and no editor running tokenwarden "
+            "answered", profile=profile, state="signedOut",
+        )
+    print(f"tokenwarden: sign-in requested in your editor (profile '{profile}'); waiting "
+          f"up to {timeout:.0f} s", file=sys.stderr, flush=True)
+
+    async def wait() -> IssuedToken:
+        deadline = time.monotonic() + timeout
+        async with open_manager() as manager:
+            while True:
+                with contextlib.suppress(SignInRequired):
+                    return await manager.get_token(profile, min_validity)
+                if time.monotonic() >= deadline:
+                    raise SignInRequired(f"no sign-in completed within {timeout:.0f} s",
+                                         profile=profile, state="signedOut")
+                await asyncio.sleep(0.5)
+
+    return asyncio.run(wait())
 
 
 def status(args: argparse.Namespace) -> int:

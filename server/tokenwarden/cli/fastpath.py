@@ -39,6 +39,10 @@ def _parse(argv: list[str]) -> tuple[str | None, float, bool] | None:
                 return None
         elif item == "--json":
             as_json = True
+        elif item == "--wait":
+            pass  # nothing to wait for when the stored token is fresh
+        elif item == "--timeout":
+            next(items, None)
         else:
             return None
     return profile, min_validity, as_json

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--min-validity", type=float, default=60.0, metavar="S",
                        help="the token must stay valid this many seconds (default 60)")
     token.add_argument("--json", action="store_true", help="print JSON with expiry and scopes")
+    token.add_argument("--wait", action="store_true",
+                       help="if sign-in is required, ask a running editor to prompt for it "
+                       "and wait until it completes")
+    token.add_argument("--timeout", type=float, default=300.0, metavar="S",
+                       help="how long --wait waits (default 300)")
 
     login = commands.add_parser("login", help="sign in with a device code")
     _profile_option(login)
