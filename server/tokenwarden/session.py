@@ -879,8 +879,16 @@ class SessionManager:
             sleeper.cancel()
 
     async def close(self) -> None:
-        """Stop background work and close connections."""
+        """Stop background work and close connections.
+
+        A renewal in flight is allowed to finish first: cancelling it after the
+        provider rotated the refresh token would lose the new one, and the next
+        process to renew would present the old one and trip reuse detection.
+        """
         self._closed = True
+        inflight = [s.inflight for s in self._sessions.values() if s.inflight is not None]
+        if inflight:
+            await asyncio.wait(inflight, timeout=self.policy.http_timeout_seconds + 1)
         tasks = [t for s in self._sessions.values()
                  for t in (s.loop_task, s.login_task, s.inflight) if t is not None]
         for task in tasks:
