@@ -103,7 +103,7 @@ class _ProfileSession:
     inflight: asyncio.Task[TokenRecord] | None = None
     client: OAuthClient | None = None
     last_status: Status | None = None
-    warned_for: datetime | None = None
+    warned_for: tuple[datetime, bool] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     loop_task: asyncio.Task[None] | None = None
 
@@ -360,7 +360,8 @@ class SessionManager:
                 f"sign-in required for profile '{session.profile.name}': {status.message}",
                 profile=session.profile.name, state=status.state.value,
             )
-        await self.start_login(session.profile.name)
+        if session.login_task is None or session.login_task.done():
+            await self.start_login(session.profile.name)
         status = await self.wait_login(session.profile.name)
         record = self._current(session)
         if status.state is not SessionState.SIGNED_IN or record is None or not record.usable_token:
@@ -856,17 +857,22 @@ class SessionManager:
         return next_wake(now, [m for m in moments if m is None or m > now], self.policy)
 
     def _maybe_warn(self, session: _ProfileSession, now: datetime) -> None:
+        """Warn once before a session ends that cannot be renewed, and once when it has."""
         record = session.record
         if record is None or session.login is not None:
             return
         ends = self._session_end(record, now)
-        if ends is None or session.warned_for == ends:
+        if ends is None:
+            return
+        ended = now >= ends or self._state_of(session, now) is SessionState.EXPIRED
+        if session.warned_for == (ends, ended):
             return
         start = warn_at(ends, self.warn_before_seconds)
-        if start is not None and now >= start:
-            session.warned_for = ends
+        if ended or (start is not None and now >= start):
+            session.warned_for = (ends, ended)
             status = self._publish(session)
-            self._emit(ExpiryWarning(status=status, ends_at=ends, ended=now >= ends))
+            self._emit(ExpiryWarning(status=status, ends_at=min(ends, now) if ended else ends,
+                                     ended=ended))
 
     async def _sleep(self, session: _ProfileSession, seconds: float) -> None:
         session.wakeup.clear()

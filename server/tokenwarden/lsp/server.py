@@ -1,0 +1,310 @@
+"""``tokenwarden serve``: the state of one editor connection, and the stdio entry point.
+
+``TokenwardenServer`` holds the options, the ``SessionManager``, the store watcher
+and the sign-in UI of one editor connection, and renders the manager's events
+(status notifications, sign-in progress, expiry questions). The handlers that
+answer the editor are in ``handlers``; the JSON-RPC plumbing is in ``jsonrpc``.
+Nothing here imports the OAuth/HTTP stack: ``initialize`` is answered before it is
+loaded, and the session manager loads it on the first network call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from lsprotocol import types
+from pygls.io_ import StdoutWriter
+from pygls.lsp.server import LanguageServer
+
+from tokenwarden import __version__
+from tokenwarden.config import Config, load_config
+from tokenwarden.errors import ConfigError, TokenwardenError
+from tokenwarden.handoff import HandoffListener
+from tokenwarden.lsp import logbridge, protocol, transport
+from tokenwarden.lsp.client_requests import ClientRequests
+from tokenwarden.lsp.jsonrpc import TokenwardenProtocol, wire_converter
+from tokenwarden.lsp.options import OptionProblem, ServerOptions, merged, parse_options
+from tokenwarden.lsp.signin_ui import ExpiryPrompter, SignInPresenter
+from tokenwarden.paths import locations
+from tokenwarden.session import Event, ExpiryWarning, SessionManager
+from tokenwarden.status import SessionState, Status
+from tokenwarden.store import TokenStore
+from tokenwarden.storewatch import StoreWatcher
+
+log = logging.getLogger(__name__)
+
+CLOSE_TIMEOUT_SECONDS = 2.0
+MAX_PROBLEMS_SHOWN = 3
+
+
+class TokenwardenServer(LanguageServer):
+    """One editor connection: its options, session manager, store watcher and UI."""
+
+    protocol: TokenwardenProtocol
+
+    def __init__(self) -> None:
+        super().__init__(
+            "tokenwarden", __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.None_,
+            protocol_cls=TokenwardenProtocol, converter_factory=wire_converter,
+        )
+        self.client = ClientRequests(self)
+        self.options = ServerOptions()
+        self.initialization_options: Any = None
+        self.manager: SessionManager | None = None
+        self.watcher: StoreWatcher | None = None
+        self.handoff: HandoffListener | None = None
+        self.sign_in_ui = SignInPresenter(self.client, self.spawn, self.now)
+        self.expiry_ui = ExpiryPrompter(self.client, self.spawn, self.now, self.sign_in_for_user)
+        self.shutdown_requested = False
+        self.pending_problems: list[OptionProblem] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._log_handler: logging.Handler | None = None
+        self._stopped = False
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A failing notification handler is a bug to log, not a pop-up for the user."""
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
+
+    # ---------------------------------------------------------------- state
+
+    @property
+    def sessions(self) -> SessionManager:
+        """The session manager; a -32002 error before ``initialize``."""
+        if self.manager is None:
+            raise protocol.temporarily_unavailable("the server is not initialized yet", 1.0)
+        return self.manager
+
+    @property
+    def exit_code(self) -> int:
+        """0 after a ``shutdown`` request, 1 otherwise (LSP ``exit``)."""
+        return 0 if self.shutdown_requested else 1
+
+    def now(self) -> datetime:
+        """Wall-clock time, from the session manager's clock."""
+        return self.sessions.clock.now()
+
+    def profile_name(self, profile: str | None) -> str:
+        """The configured profile a request means; ConfigError when there is none."""
+        return self.sessions.config.profile(profile).name
+
+    # ------------------------------------------------------------ lifecycle
+
+    def setup(self, initialization_options: Any) -> None:
+        """``initialize``: options, configuration and the session manager (no network)."""
+        self.initialization_options = initialization_options
+        options, problems = parse_options(initialization_options,
+                                          source="initializationOptions")
+        config, config_problems = self._config(options)
+        where = locations()
+        self.manager = SessionManager(
+            config, TokenStore(where.store_dir), background=True,
+            warn_before_seconds=options.warn_before_expiry_seconds,
+        )
+        self.options = options
+        self.sign_in_ui.open_browser = options.open_browser
+        self.pending_problems = problems + config_problems
+        self._unsubscribe = self.manager.subscribe(self.on_event)
+        self.client.ready = True
+
+    def start(self) -> None:
+        """``initialized``: forward logs, report bad options, watch the store and profile."""
+        manager = self.sessions
+        if self.watcher is not None:
+            return  # a second ``initialized``
+        self._log_handler = logbridge.LogMessageHandler(self.client, asyncio.get_running_loop())
+        logging.getLogger("tokenwarden").addHandler(self._log_handler)
+        log.info("tokenwarden %s serving protocol v%d; store %s; default profile '%s'",
+                 __version__, protocol.PROTOCOL_VERSION, manager.store.folder,
+                 manager.config.default_profile)
+        self.report(self.pending_problems)
+        self.pending_problems = []
+        self.watcher = StoreWatcher(manager.store.folder, manager.refresh_from_store)
+        try:
+            self.watcher.start()
+        except OSError as exc:
+            log.warning("cannot watch the token store %s (%s): other windows' changes will "
+                        "show up late", manager.store.folder, exc)
+        self.watch(None)
+        self.spawn(self._listen_for_hand_offs(), "hand-off listener")
+
+    async def _listen_for_hand_offs(self) -> None:
+        """Let ``tokenwarden token --wait`` in a terminal ask this editor to sign in."""
+        self.handoff = HandoffListener(locations().runtime_dir, self._hand_off)
+        try:
+            await self.handoff.start()
+        except OSError as exc:
+            log.warning("terminal tools cannot hand sign-in to this editor (%s)", exc)
+            self.handoff = None
+
+    async def _hand_off(self, profile: str) -> bool:
+        try:
+            name = self.sessions.config.profile(profile).name
+        except ConfigError:
+            return False
+        log.info("a terminal tool asked for sign-in of profile %s", name)
+        await self.sign_in_for_user(name)
+        return True
+
+    def apply_settings(self, settings: Any) -> None:
+        """``workspace/didChangeConfiguration``: settings over initializationOptions, live."""
+        manager = self.sessions
+        options, problems = parse_options(merged(self.initialization_options, settings),
+                                          source="settings.tokenwarden")
+        config, config_problems = self._config(options)
+        manager.update_config(config)
+        manager.warn_before_seconds = options.warn_before_expiry_seconds
+        self.options = options
+        self.sign_in_ui.open_browser = options.open_browser
+        self.report(problems + config_problems)
+        for name in manager.session_names():
+            manager.refresh_from_store(name)  # re-plan warnings with the new threshold
+        self.watch(None)
+        log.info("settings applied; default profile '%s'", config.default_profile)
+
+    def _config(self, options: ServerOptions) -> tuple[Config, list[OptionProblem]]:
+        problems: list[OptionProblem] = []
+        try:
+            base = load_config(locations())
+        except ConfigError as exc:
+            problems.append(OptionProblem("config.toml", "", f"{exc.message}; file ignored"))
+            base = Config(profiles={})
+        config = base.with_profiles(options.profiles)
+        if options.profile:
+            config = replace(config, default_profile=options.profile)
+        if config.default_profile not in config.profiles:
+            problems.append(OptionProblem(
+                "profile", "", f"'{config.default_profile}' is not configured: add it to "
+                "config.toml or to initializationOptions.profiles",
+            ))
+        return config, problems
+
+    def report(self, problems: list[OptionProblem]) -> None:
+        """Bad options: one showMessage for all, one logMessage each."""
+        if not problems:
+            return
+        for problem in problems:
+            self.client.log_message(types.MessageType.Warning,
+                                    f"tokenwarden: {problem.describe()}")
+        shown = "; ".join(p.describe() for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        suffix = f" (and {more} more: see the log)" if more > 0 else ""
+        self.client.show_message(types.MessageType.Warning,
+                                 f"tokenwarden: ignored bad options: {shown}{suffix}")
+
+    def watch(self, profile: str | None) -> None:
+        """Keep ``profile`` renewed and reported in the background (if it exists)."""
+        manager = self.sessions
+        with contextlib.suppress(ConfigError):
+            manager.watch(manager.config.profile(profile).name)
+
+    async def stop(self) -> None:
+        """Stop watching, cancel sign-ins and background work; bounded in time."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.watcher is not None:
+            self.watcher.close()
+        if self.handoff is not None:
+            await self.handoff.close()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._log_handler is not None:
+            logging.getLogger("tokenwarden").removeHandler(self._log_handler)
+        for task in list(self._tasks):
+            task.cancel()
+        if self.manager is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.manager.close(), CLOSE_TIMEOUT_SECONDS)
+
+    async def serve(self, stdin: BinaryIO) -> None:
+        """Handle messages until the editor closes stdin, then stop and leave."""
+        source = await transport.open_source(stdin)
+        async for body in transport.frames(source):
+            self.protocol.dispatch(body)
+        log.info("the editor closed the connection; stopping")
+        await self.stop()
+        # Leave now rather than through asyncio.run's teardown, which would wait for
+        # executor threads (a DNS lookup to an unreachable provider, say).
+        transport.leave(self.exit_code)
+
+    # --------------------------------------------------------------- events
+
+    def on_event(self, event: Event) -> None:
+        """Every status change goes to the editor; warnings become a question."""
+        if isinstance(event, ExpiryWarning):
+            self.expiry_ui.on_warning(event)
+            return
+        self.client.notify(protocol.DID_CHANGE_STATUS, protocol.status_payload(event))
+        self.sign_in_ui.on_status(event)
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run ``work`` in the background, logging (not losing) its failure."""
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("%s failed: %s", task.get_name(), error, exc_info=error)
+
+    # -------------------------------------------------------------- sign-in
+
+    async def begin_login(
+        self, profile: str | None, *, open_browser: bool | None = None, force: bool = False,
+    ) -> dict[str, Any]:
+        """Start a device sign-in (or return the status when already signed in)."""
+        name = self.profile_name(profile)
+        self.sign_in_ui.expect(name, open_browser)
+        try:
+            started = await self.sessions.start_login(name, force=force)
+        finally:
+            self.sign_in_ui.expect(name, None)
+        self.watch(name)
+        if isinstance(started, Status):
+            return protocol.status_payload(started)
+        log.info("sign-in of profile %s started; waiting for approval", name)
+        return protocol.login_started(name, started)
+
+    async def sign_in_for_user(self, profile: str) -> None:
+        """The user chose "Sign in" in a prompt: start the flow, or say why not."""
+        if self.sessions.status(profile).state is SessionState.SIGNING_IN:
+            return
+        try:
+            await self.begin_login(profile, force=True)
+        except TokenwardenError as exc:
+            self.client.show_message(types.MessageType.Error,
+                                     f"tokenwarden: could not start the sign-in: {exc.message}")
+
+
+def create_server() -> TokenwardenServer:
+    """A server with every handler of protocol v1 registered."""
+    # handlers.py annotates with TokenwardenServer (pygls reads the annotations at
+    # run time), so it imports this module: import it here, not at the top.
+    from tokenwarden.lsp import handlers
+
+    server = TokenwardenServer()
+    handlers.register(server)
+    return server
+
+
+def run_stdio() -> int:
+    """Serve on stdin/stdout until ``exit`` or end of input; the exit code."""
+    logbridge.configure_logging()
+    server = create_server()
+    stdin, stdout = transport.private_stdio()
+    server.protocol.set_writer(StdoutWriter(stdout))
+    try:
+        asyncio.run(server.serve(stdin))
+    except BrokenPipeError:
+        log.info("the editor's pipe is gone; stopping")
+    return server.exit_code
