@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from tokenwarden.config import is_loopback
 
 DEFAULT_USER = "alice@example.test"
 DEFAULT_HOST = "127.0.0.1"
@@ -54,20 +55,10 @@ class DevServerConfig:
                 raise ValueError(
                     f"unknown quirks mode {self.quirks!r} (known: {', '.join(QUIRK_NAMES)})"
                 )
-        if not self.allow_remote and not is_loopback_host(self.host):
+        if not self.allow_remote and not is_loopback(self.host):
             raise ValueError(
                 f"refusing to bind non-loopback host {self.host!r} without allow_remote"
             )
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names the loopback interface (``localhost`` counts)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_client_spec(spec: str) -> tuple[str, str]:

@@ -10,8 +10,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
 
+from tokenwarden.config import is_loopback
+
 from .app import DevApp
-from .config import DevServerConfig, is_loopback_host
+from .config import DevServerConfig
 from .faults import Fault, FaultKind, FaultQueue
 from .http import DevHTTPServer
 from .models import User
@@ -56,7 +58,7 @@ class DevServer:
         """Bind (port 0 picks a free port) and serve on a daemon thread."""
         if self._httpd is not None:
             raise RuntimeError("the dev server is already running")
-        if not is_loopback_host(self.config.host):
+        if not is_loopback(self.config.host):
             # authlib refuses plain-HTTP requests on non-loopback addresses; the
             # operator opted in with allow_remote, so tell authlib so (process-wide).
             log.warning("serving plain HTTP on non-loopback host %s", self.config.host)

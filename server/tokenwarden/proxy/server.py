@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import logging
 import secrets
 from urllib.parse import urlsplit
 
 import httpx2
 
+from tokenwarden.config import is_loopback
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, read_body
@@ -34,16 +34,6 @@ IDLE_TIMEOUT_SECONDS = 300.0
 def new_secret() -> str:
     """A fresh per-run local secret."""
     return secrets.token_urlsafe(32)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address or ``localhost``."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_listen(value: str) -> tuple[str, int]:
