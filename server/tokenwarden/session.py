@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 LOCK_POLL_SECONDS = 0.02
 WAKE_SLACK_SECONDS = 5.0
+WARNING_SAME_END_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -529,7 +530,6 @@ class SessionManager:
         new = self._record_from_response(record, response, sent_at)
         self.store.write(new)
         session.record = new
-        session.warned_for = None
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,
                  response.expires_in)
         self._audit("renewal", session.profile.name, "ok", correlation_id=correlation,
@@ -865,7 +865,7 @@ class SessionManager:
         if ends is None:
             return
         ended = now >= ends or self._state_of(session, now) is SessionState.EXPIRED
-        if session.warned_for == (ends, ended):
+        if _already_warned(session.warned_for, ends, ended):
             return
         start = warn_at(ends, self.warn_before_seconds)
         if ended or (start is not None and now >= start):
@@ -907,6 +907,17 @@ class SessionManager:
                 with contextlib.suppress(Exception):
                     await session.client.aclose()
                 session.client = None
+
+
+def _already_warned(warned: tuple[datetime, bool] | None, ends: datetime, ended: bool) -> bool:
+    """Whether this warning was already given.
+
+    Renewals move a rotating refresh token's reported end by the request's duration,
+    so ends within a minute of each other count as the same end.
+    """
+    if warned is None or warned[1] != ended:
+        return False
+    return abs((warned[0] - ends).total_seconds()) < WARNING_SAME_END_SECONDS
 
 
 def _issued(record: TokenRecord) -> IssuedToken:
