@@ -41,15 +41,21 @@ from tokenwarden.errors import (
     TokenwardenError,
 )
 from tokenwarden.events import AuthEventLog
+from tokenwarden.lifecycle import (
+    expired,
+    is_refreshable,
+    record_from_response,
+    refresh_token_expired,
+    session_end,
+    session_state,
+)
 from tokenwarden.policy import (
     RenewalPolicy,
     TokenState,
     backoff_delay,
-    effective_min_validity,
     next_wake,
     renew_at,
     satisfies,
-    seconds_left,
     token_state,
     warn_at,
 )
@@ -248,10 +254,10 @@ class SessionManager:
         now = self.clock.now()
         record = session.record
         profile = session.profile
-        state = self._state_of(session, now)
-        refreshable = record is not None and _refreshable(record, now)
+        state = _state(session, now)
+        refreshable = record is not None and is_refreshable(record, now)
         last_error = session.login_error or (record.last_error if record else None)
-        ends = self._session_end(record, now) if record else None
+        ends = session_end(record, now) if record else None
         renew = (
             renew_at(record.times, self.policy, session.jitter)
             if record and refreshable else None
@@ -275,32 +281,6 @@ class SessionManager:
             ),
         )
 
-    def _state_of(self, session: _ProfileSession, now: datetime) -> SessionState:
-        record = session.record
-        if session.login is not None:
-            return SessionState.SIGNING_IN
-        if record is None or (not record.access_token and not record.refresh_token):
-            return SessionState.SIGNED_OUT
-        if session.refreshing:
-            return SessionState.REFRESHING
-        usable = record.usable_token is not None and not _expired(record, now)
-        refreshable = bool(record.refresh_token) and not _refresh_token_expired(record, now)
-        if not usable and not refreshable:
-            return SessionState.EXPIRED
-        if record.failures > 0:
-            return SessionState.DEGRADED
-        return SessionState.SIGNED_IN
-
-    def _session_end(self, record: TokenRecord, now: datetime) -> datetime | None:
-        """When the session ends unless someone signs in: None while it renews silently."""
-        if record.refresh_token and not _refresh_token_expired(record, now):
-            if record.failures == 0 or record.expires_at is None:
-                return record.refresh_token_expires_at
-            if record.refresh_token_expires_at is not None:
-                return min(record.expires_at, record.refresh_token_expires_at)
-            return record.expires_at
-        return record.expires_at if record.access_token else None
-
     # ------------------------------------------------------------------ tokens
 
     async def get_token(
@@ -316,7 +296,7 @@ class SessionManager:
         now = self.clock.now()
         state = token_state(record.times, now, self.policy, session.jitter)
         token = record.usable_token
-        if token and not _expired(record, now) and satisfies(record.times, now, wanted):
+        if token and not expired(record, now) and satisfies(record.times, now, wanted):
             if state is not TokenState.FRESH:
                 await self._renew_in_background(session)
                 record = session.record or record
@@ -327,7 +307,7 @@ class SessionManager:
             return await self._sign_in_or_raise(session, interactive)
         except TemporarilyUnavailable:
             fallback = session.record
-            if fallback and fallback.usable_token and not _expired(fallback, self.clock.now()):
+            if fallback and fallback.usable_token and not expired(fallback, self.clock.now()):
                 return _issued(fallback)
             raise
         return _issued(record)
@@ -485,7 +465,7 @@ class SessionManager:
             return record  # someone renewed since the consumer got its 401
         if rejected is None and not force and self._still_good(session, record, now, wanted):
             return record  # renewed by another process while we waited for the lock
-        if not record.refresh_token or _refresh_token_expired(record, now):
+        if not record.refresh_token or refresh_token_expired(record, now):
             self._publish(session)
             raise SignInRequired("the session cannot be renewed: sign in again",
                                  profile=name, state=SessionState.EXPIRED.value)
@@ -502,7 +482,7 @@ class SessionManager:
     def _still_good(
         self, session: _ProfileSession, record: TokenRecord, now: datetime, wanted: float
     ) -> bool:
-        if not record.usable_token or _expired(record, now):
+        if not record.usable_token or expired(record, now):
             return False
         state = token_state(record.times, now, self.policy, session.jitter)
         return state is TokenState.FRESH and satisfies(record.times, now, wanted)
@@ -527,7 +507,7 @@ class SessionManager:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = self._record_from_response(record, response, sent_at)
+        new = record_from_response(record, response, sent_at)
         self.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,
@@ -586,44 +566,6 @@ class SessionManager:
         if record is not None and record.next_attempt_at is not None:
             wait = max(0.0, (record.next_attempt_at - self.clock.now()).total_seconds())
         return TemporarilyUnavailable(f"renewal failed: {exc.message}", retry_after=wait)
-
-    def _record_from_response(
-        self, previous: TokenRecord | None, response: TokenResponse, now: datetime,
-        *, account: str | None = None, profile: Profile | None = None,
-    ) -> TokenRecord:
-        expires_at = _expiry(response, now)
-        refresh_expires = (
-            now + timedelta(seconds=response.refresh_token_expires_in)
-            if response.refresh_token_expires_in else
-            (previous.refresh_token_expires_at if previous else None)
-        )
-        scopes = tuple(response.scope.split()) if response.scope else (
-            previous.scopes if previous else (profile.scopes if profile else ())
-        )
-        values: dict[str, Any] = {
-            "access_token": response.access_token,
-            "token_type": response.token_type,
-            "refresh_token": response.refresh_token
-            or (previous.refresh_token if previous else None),
-            "expires_at": expires_at,
-            "obtained_at": now,
-            "refresh_at": now + timedelta(seconds=response.refresh_in)
-            if response.refresh_in else None,
-            "refresh_token_expires_at": refresh_expires,
-            "scopes": scopes,
-            "rejected": False,
-            "failures": 0,
-            "next_attempt_at": None,
-            "last_error": None,
-            "ended": None,
-        }
-        if previous is not None:
-            if account:
-                values["account"] = account
-            return previous.next_generation(**values)
-        assert profile is not None
-        return TokenRecord(profile=profile.name, issuer=profile.issuer,
-                           client_id=profile.client_id, account=account, generation=1, **values)
 
     # ------------------------------------------------------------------ sign-in
 
@@ -743,7 +685,7 @@ class SessionManager:
                 aside = self.store.quarantine(name)
                 log.warning("unreadable record of profile %s moved to %s", name, aside)
                 previous = None
-            record = self._record_from_response(None, response, self.clock.now(),
+            record = record_from_response(None, response, self.clock.now(),
                                                 account=account, profile=session.profile)
             if previous is not None:
                 record = replace(record, generation=previous.generation + 1)
@@ -834,7 +776,7 @@ class SessionManager:
         if record is None or session.login is not None:
             return self.policy.max_sleep_seconds
         moments: list[datetime | None] = []
-        refreshable = bool(record.refresh_token) and not _refresh_token_expired(record, now)
+        refreshable = is_refreshable(record, now)
         if refreshable:
             due = renew_at(record.times, self.policy, session.jitter)
             if record.next_attempt_at and (due is None or record.next_attempt_at > due):
@@ -850,7 +792,7 @@ class SessionManager:
                     due = record.next_attempt_at
             moments.append(due)
         self._maybe_warn(session, now)
-        ends = self._session_end(record, now)
+        ends = session_end(record, now)
         moments.append(warn_at(ends, self.warn_before_seconds))
         moments.append(ends)
         moments.append(record.expires_at)
@@ -861,10 +803,10 @@ class SessionManager:
         record = session.record
         if record is None or session.login is not None:
             return
-        ends = self._session_end(record, now)
+        ends = session_end(record, now)
         if ends is None:
             return
-        ended = now >= ends or self._state_of(session, now) is SessionState.EXPIRED
+        ended = now >= ends or _state(session, now) is SessionState.EXPIRED
         if _already_warned(session.warned_for, ends, ended):
             return
         start = warn_at(ends, self.warn_before_seconds)
@@ -909,6 +851,11 @@ class SessionManager:
                 session.client = None
 
 
+def _state(session: _ProfileSession, now: datetime) -> SessionState:
+    return session_state(session.record, signing_in=session.login is not None,
+                         refreshing=session.refreshing, now=now)
+
+
 def _already_warned(warned: tuple[datetime, bool] | None, ends: datetime, ended: bool) -> bool:
     """Whether this warning was already given.
 
@@ -925,34 +872,6 @@ def _issued(record: TokenRecord) -> IssuedToken:
     return IssuedToken(record.access_token, record.token_type, record.expires_at, record.scopes)
 
 
-def _expired(record: TokenRecord, now: datetime) -> bool:
-    left = seconds_left(record.times, now)
-    return left is not None and left <= 0
-
-
-def _refreshable(record: TokenRecord, now: datetime) -> bool:
-    return bool(record.refresh_token) and not _refresh_token_expired(record, now)
-
-
-def _refresh_token_expired(record: TokenRecord, now: datetime) -> bool:
-    return record.refresh_token_expires_at is not None and record.refresh_token_expires_at <= now
-
-
-def _expiry(response: TokenResponse, now: datetime) -> datetime | None:
-    """Expiry from ``expires_in`` against local receipt time; a JWT ``exp`` as fallback."""
-    if response.expires_in is not None:
-        return now + timedelta(seconds=response.expires_in)
-    from tokenwarden.jwt import unverified_claims
-
-    claims = unverified_claims(response.access_token) or {}
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
-        if isinstance(iat, int | float) and not isinstance(iat, bool) and exp > iat:
-            return now + timedelta(seconds=exp - iat)  # lifetime, immune to clock skew
-        return datetime.fromtimestamp(exp, tz=now.tzinfo)
-    return None
-
-
 def _swallow(task: asyncio.Task[TokenRecord]) -> None:
     if not task.cancelled():
         task.exception()
@@ -963,7 +882,3 @@ def _default_client(profile: Profile, timeout: float) -> OAuthClient:
 
     return OAuthClient(profile, timeout=timeout)
 
-
-def effective_validity(requested: float, record: TokenRecord) -> float:
-    """The ``minValiditySeconds`` the manager will honour for this record."""
-    return effective_min_validity(requested, record.times.lifetime)
