@@ -119,12 +119,15 @@ async def test_interactive_get_token_signs_in_and_answers_with_a_token(open_clie
 
     pending = asyncio.ensure_future(client.get_token(interactive=True))
     signing_in = await client.wait_for_state("signingIn")
+    # The same sign-in UI as the login command: the browser opens (approving before
+    # it does would end the sign-in first, and a finished sign-in opens no browser).
+    opened = await client.wait_until(lambda: client.shown_documents or None)
     devserver.approve(signing_in["login"]["userCode"])
     token = await asyncio.wait_for(pending, 15)
 
     assert token["accessToken"]
     assert token["tokenType"] == "Bearer"
-    assert client.shown_documents  # the same sign-in UI as the login command
+    assert opened
 
 
 async def test_interactive_get_token_joins_the_sign_in_in_progress(open_client, devserver):

@@ -19,10 +19,12 @@ async def test_null_answer_to_show_document(open_client, devserver):
     client = await open_client(profile_options(devserver))
     client.answer_show_document = answer_null
 
-    await sign_in(client, devserver)
+    started = await client.command("tokenwarden.login")
+    shown = await client.wait_until(lambda: client.shown_documents or None)
+    devserver.approve(started["userCode"])
     end = await client.wait_until(lambda: progress_ended(client))
 
-    assert client.shown_documents
+    assert shown
     assert "Signed in" in end[0].message
     assert (await client.get_token())["accessToken"]
 

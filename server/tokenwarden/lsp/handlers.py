@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
-from tokenwarden.errors import TokenwardenError
+from tokenwarden.errors import SignInRequired, TokenwardenError
 from tokenwarden.lsp import protocol, transport
 from tokenwarden.lsp.server import TokenwardenServer
 from tokenwarden.status import SessionState
@@ -95,11 +95,16 @@ async def get_token(ls: TokenwardenServer, params: Any) -> dict[str, Any]:
     """``tokenwarden/getToken``: a token valid for minValiditySeconds."""
     request = protocol.parse_get_token(params)
     manager, name = ls.sessions, ls.profile_name(request.profile)
-    interactive = request.interactive
-    if interactive and manager.status(name).state is SessionState.SIGNING_IN:
-        await manager.wait_login(name)  # join the sign-in in progress, do not restart it
-        interactive = False
-    issued = await manager.get_token(name, request.min_validity_seconds, interactive=interactive)
+    try:
+        issued = await manager.get_token(name, request.min_validity_seconds)
+    except SignInRequired:
+        if not request.interactive:
+            raise
+        # The same sign-in UI as the login command; join a sign-in already in progress.
+        if manager.status(name).state is not SessionState.SIGNING_IN:
+            await ls.begin_login(name, force=True)
+        await manager.wait_login(name)
+        issued = await manager.get_token(name, request.min_validity_seconds)
     ls.watch(name)
     return protocol.token_result(issued)
 
