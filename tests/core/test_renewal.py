@@ -41,7 +41,8 @@ async def test_background_renewal_rotates_three_times_and_every_token_works(
     assert stats["refresh_ok"] >= 3
     assert stats["invalid_grant"] == 0 and stats["reuse_detected"] == 0
     assert len(seen) >= 4
-    assert manager.status().state is SessionState.SIGNED_IN
+    # 2-second tokens renew about every second: the next renewal may be under way.
+    assert manager.status().state in (SessionState.SIGNED_IN, SessionState.REFRESHING)
     await manager.close()
 
 
