@@ -551,76 +551,66 @@ function M.sign_in(opts, cb)
   end)
 end
 
+--- Run a server command: on success hand its answer to on_result, on failure tell
+--- the user; then call cb(err, result) either way.
+local function run_command(label, command, arg, on_result, cb)
+  M.execute(command, arg, function(err, result)
+    if err then
+      report_error(label, err)
+    else
+      on_result(result)
+    end
+    if cb then
+      cb(err, result)
+    end
+  end)
+end
+
+--- A command that answers with a status object: render it and say its message.
+local function shows_status(fallback)
+  return function(result)
+    set_status(result)
+    notify(val(result and result.message) or fallback)
+  end
+end
+
 function M.sign_out(opts, cb)
   opts = opts or {}
-  M.execute('tokenwarden.logout', { profile = opts.profile, revoke = opts.revoke },
-    function(err, result)
-      if err then
-        report_error('Sign-out', err)
-      else
-        set_status(result)
-        notify(val(result and result.message) or 'Signed out')
-      end
-      if cb then
-        cb(err, result)
-      end
-    end)
+  run_command('Sign-out', 'tokenwarden.logout', { profile = opts.profile, revoke = opts.revoke },
+    shows_status('Signed out'), cb)
 end
 
 function M.refresh(opts, cb)
   opts = opts or {}
-  M.execute('tokenwarden.refresh', { profile = opts.profile }, function(err, result)
-    if err then
-      report_error('Refresh', err)
-    else
-      set_status(result)
-      notify(val(result and result.message) or 'Renewed')
-    end
-    if cb then
-      cb(err, result)
-    end
-  end)
+  run_command('Refresh', 'tokenwarden.refresh', { profile = opts.profile },
+    shows_status('Renewed'), cb)
 end
 
 function M.cancel_sign_in(opts, cb)
   opts = opts or {}
-  M.execute('tokenwarden.cancelLogin', { profile = opts.profile }, function(err, result)
-    if err then
-      report_error('Cancel', err)
-    else
-      notify((result and result.cancelled) and 'Sign-in cancelled' or 'No sign-in in progress')
-    end
-    if cb then
-      cb(err, result)
-    end
-  end)
+  run_command('Cancel', 'tokenwarden.cancelLogin', { profile = opts.profile }, function(result)
+    notify((result and result.cancelled) and 'Sign-in cancelled' or 'No sign-in in progress')
+  end, cb)
 end
 
 --- :TokenwardenStatus — shows the status line of the server (and starts it if needed).
 function M.show_status(opts, cb)
   opts = opts or {}
-  M.execute('tokenwarden.status', { profile = opts.profile }, function(err, result)
-    if err then
-      report_error('Status', err)
+  run_command('Status', 'tokenwarden.status', { profile = opts.profile }, function(result)
+    set_status(result)
+    local lines = { val(result.message) or tostring(result.state) }
+    if not is_nil(result.expiresAt) then
+      table.insert(lines, 'expires at ' .. result.expiresAt)
+    end
+    if type(result.lastError) == 'table' then
+      table.insert(lines, 'last error: ' .. tostring(val(result.lastError.message)))
+    end
+    if S.config and S.config.notify == false then
+      print(table.concat(lines, ' · '))
     else
-      set_status(result)
-      local lines = { val(result.message) or tostring(result.state) }
-      if not is_nil(result.expiresAt) then
-        table.insert(lines, 'expires at ' .. result.expiresAt)
-      end
-      if type(result.lastError) == 'table' then
-        table.insert(lines, 'last error: ' .. tostring(val(result.lastError.message)))
-      end
-      if S.config and S.config.notify == false then
-        print(table.concat(lines, ' · '))
-      else
-        notify(table.concat(lines, ' · '))
-      end
+      notify(table.concat(lines, ' · '))
     end
-    if cb then
-      cb(err, result)
-    end
-  end)
+  end, cb)
 end
 
 -- ------------------------------------------------------------------ Lua API
