@@ -17,12 +17,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from tokenwarden.errors import SignInRequired, TemporarilyUnavailable
-
 DEFAULT_ENV = "TOKENWARDEN_ACCESS_TOKEN"
 EXIT_USAGE = 2
-EXIT_SIGN_IN = 3
-EXIT_UNAVAILABLE = 4
 EXIT_CANNOT_RUN = 126
 EXIT_NOT_FOUND = 127
 
@@ -55,14 +51,11 @@ def run_exec(argv: Sequence[str], profile: str | None = None, env_name: str = DE
         return _usage(f"--env must name an environment variable, not {env_name!r}")
     if (proxy_env is None) != (upstream is None):
         return _usage("--proxy-env and --upstream go together")
-    try:
-        if proxy_env is not None and upstream is not None:
-            return asyncio.run(_run_with_proxy(argv, profile, env_name, proxy_env, upstream))
-        token = asyncio.run(_fresh_token(profile))
-    except SignInRequired as exc:
-        return _fail(exc.message, EXIT_SIGN_IN, _login_hint(exc.profile))
-    except TemporarilyUnavailable as exc:
-        return _fail(exc.message, EXIT_UNAVAILABLE, f"retry in {exc.retry_after:.0f} s")
+    # SignInRequired and TemporarilyUnavailable reach cli.main.run, which turns them
+    # into exit 3 / 4 and one line naming what to do, as for every command.
+    if proxy_env is not None and upstream is not None:
+        return asyncio.run(_run_with_proxy(argv, profile, env_name, proxy_env, upstream))
+    token = asyncio.run(_fresh_token(profile))
     return _replace_process(argv, {**os.environ, env_name: token})
 
 
@@ -122,10 +115,6 @@ async def _run_child(argv: list[str], env: dict[str, str]) -> int:
 def _exit_code(returncode: int) -> int:
     """A child killed by signal N exits 128+N, as shells report it."""
     return 128 - returncode if returncode < 0 else returncode
-
-
-def _login_hint(profile: str) -> str:
-    return "run: tokenwarden login" + ("" if profile == "default" else f" --profile {profile}")
 
 
 def _usage(message: str) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from lsprotocol import types
 from pytest_lsp import client_capabilities
 
 from tests.lsp.harness import TokenwardenClient, close_client, start_client
-from tokenwarden.devserver import DevServer, DevServerConfig
+from tokenwarden.devserver import DevServer
 
 VSCODE = client_capabilities("visual-studio-code")
 """Progress, showDocument, showMessageRequest, workspace/configuration."""
@@ -20,22 +20,6 @@ PLAIN = types.ClientCapabilities()
 
 StartDevServer = Callable[..., DevServer]
 OpenClient = Callable[..., Awaitable[TokenwardenClient]]
-
-
-@pytest.fixture
-def make_devserver() -> Iterator[StartDevServer]:
-    """Start dev servers (no polling interval by default); stopped at teardown."""
-    servers: list[DevServer] = []
-
-    def start(**settings: Any) -> DevServer:
-        settings.setdefault("interval", 0)
-        server = DevServer(DevServerConfig(**settings)).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture
