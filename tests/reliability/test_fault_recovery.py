@@ -10,22 +10,22 @@ from tokenwarden.status import SessionState
 
 
 async def test_outage_then_recovery_within_the_backoff_cap(make_devserver, home):
-    server = make_devserver(access_token_ttl=8)
+    server = make_devserver(access_token_ttl=16)
     configure(home, server)
     manager = manager_for(home, background=True)
     states: list[SessionState] = []
     manager.subscribe(lambda event: states.append(getattr(event, "state", None)))
     await sign_in(manager, server)
     manager.watch()
-    server.add_fault("token", "status", status=503, count=4, grant_type="refresh_token")
-    while sum(server.stats()["faults_applied"].values()) < 4:
+    server.add_fault("token", "status", status=503, count=3, grant_type="refresh_token")
+    while sum(server.stats()["faults_applied"].values()) < 3:
         await asyncio.sleep(0.05)
         assert (await manager.get_token(min_validity=0)).access_token
     cleared = time.monotonic()
     while server.stats()["refresh_ok"] < 1:
         await asyncio.sleep(0.02)
     recovery = time.monotonic() - cleared
-    cap = min(manager.policy.backoff_cap_seconds, 8 * manager.policy.backoff_cap_fraction)
+    cap = min(manager.policy.backoff_cap_seconds, 16 * manager.policy.backoff_cap_fraction)
     attempts = [e for e in server.events() if e.get("grant_type") == "refresh_token"]
     gaps = [_seconds(b["time"]) - _seconds(a["time"]) for a, b in itertools.pairwise(attempts)]
     print(f"\nrecovery after fault cleared: {recovery:.2f} s (cap {cap:.2f} s); "
