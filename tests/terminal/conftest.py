@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,18 @@ async def stack(make_devserver, home, sample_api_for) -> AsyncIterator[Stack]:
 async def client() -> AsyncIterator[httpx2.AsyncClient]:
     async with httpx2.AsyncClient(timeout=30, trust_env=False) as http:
         yield http
+
+
+async def event_arrivals(client: httpx2.AsyncClient, url: str) -> list[float]:
+    """When each event of the stream at ``url`` reached the client (``time.monotonic``)."""
+    received: list[float] = []
+    async with client.stream("GET", url, headers=with_secret()) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "text/event-stream"
+        async for line in answer.aiter_lines():
+            if line.startswith("data:"):
+                received.append(time.monotonic())
+    return received
 
 
 def with_secret(secret: str = SECRET) -> dict[str, str]:

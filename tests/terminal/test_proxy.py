@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import time
+import re
 
 import httpx2
 import pytest
 
 from tests.core import conftest as core
-from tests.terminal.conftest import SECRET, Stack, with_secret
+from tests.terminal.conftest import SECRET, Stack, event_arrivals, with_secret
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import parse_listen, serve_proxy
+from tokenwarden.proxy.server import check_upstream
 
 
 async def test_forwards_the_request_with_the_real_token_instead_of_the_secret(
@@ -101,14 +102,7 @@ async def test_body_above_the_replay_limit_streams_and_is_not_replayed(
 
 
 async def test_event_stream_arrives_incrementally(stack: Stack, client: httpx2.AsyncClient):
-    received: list[float] = []
-    url = stack.proxy_url("/events?n=120&delay=0.01")
-    async with client.stream("GET", url, headers=with_secret()) as answer:
-        assert answer.status_code == 200
-        assert answer.headers["content-type"] == "text/event-stream"
-        async for line in answer.aiter_lines():
-            if line.startswith("data:"):
-                received.append(time.monotonic())
+    received = await event_arrivals(client, stack.proxy_url("/events?n=120&delay=0.01"))
     sent = stack.api.event_sent_at
     assert len(received) == len(sent) == 120
     # The first event is in hand before the upstream has even sent the tenth.
@@ -182,6 +176,19 @@ def test_non_loopback_listen_address_is_refused(listen: str):
 def test_loopback_listen_addresses_are_accepted(listen: str):
     host, _ = parse_listen(listen)
     assert host in ("127.0.0.1", "localhost", "::1")
+
+
+@pytest.mark.parametrize(("upstream", "why"), [
+    ("ftp://example.test", "http:// or https://"),
+    ("https://api.example.test/v1?key=1", "query or fragment"),
+    ("https://me:hunter2@api.example.test", "user:password@"),
+    ("http://127.0.0.1:99999", "invalid port"),
+    ("http://127.0.0.1:http", "invalid port"),
+])
+def test_upstream_url_that_cannot_work_is_refused_with_the_reason(upstream: str, why: str):
+    with pytest.raises(ConfigError, match=re.escape(why)) as refused:
+        check_upstream(upstream)
+    assert "hunter2" not in str(refused.value)
 
 
 async def test_serve_proxy_refuses_a_non_loopback_host(stack: Stack):

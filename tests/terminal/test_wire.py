@@ -46,6 +46,9 @@ async def test_small_body_is_buffered_for_replay_and_a_large_one_streams():
     "Transfer-Encoding: gzip, chunked",
     "Content-Length: -1",
     " Folded: header",
+    "X-Split: a\nInjected: b",
+    "X-Split: a\rb",
+    "X-Nul: a\0b",
 ])
 async def test_ambiguous_or_unsupported_framing_is_refused(headers: str):
     with pytest.raises(BadRequest):

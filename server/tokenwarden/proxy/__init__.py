@@ -8,8 +8,10 @@ renews once and replays the request, so the tool never sees an expired token.
 Modules: ``command`` (the CLI runner), ``server`` (``serve_proxy``, connections,
 the secret check, loopback-only binding), ``forward`` (token, upstream call, the
 401 replay, streaming relay), ``body`` (replayable or streamed request bodies),
-``wire`` (HTTP/1.1 framing on asyncio streams) and ``replies`` (the proxy's own
-JSON answers).
+``wire`` (HTTP/1.1 framing on asyncio streams), ``replies`` (the proxy's own
+JSON answers), ``upstream`` (the transport interface, environment proxies),
+``http11`` (the direct upstream client) and ``viahttpx`` (the upstream through an
+HTTP proxy).
 """
 
 from __future__ import annotations

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-
-import httpx2
 
 from tokenwarden.errors import SignInRequired, TemporarilyUnavailable, TokenwardenError
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import RequestBody
 from tokenwarden.proxy.replies import Reply
+from tokenwarden.proxy.upstream import Content, Upstream, UpstreamError, UpstreamResponse
 from tokenwarden.proxy.wire import (
     LAST_CHUNK,
     Headers,
@@ -29,26 +27,16 @@ _CLIENT_ONLY = ("host", "authorization", "x-api-key", "expect")
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
-def upstream_client() -> httpx2.AsyncClient:
-    """The HTTP client for upstream calls: no read timeout, since streams may idle."""
-    return httpx2.AsyncClient(
-        timeout=httpx2.Timeout(connect=15.0, read=None, write=60.0, pool=30.0),
-        limits=httpx2.Limits(max_connections=200, max_keepalive_connections=50),
-        follow_redirects=False,
-    )
-
-
 class Forwarder:
     """Sends client requests to one upstream with the profile's current bearer token."""
 
-    def __init__(self, manager: SessionManager, upstream: str, profile: str | None,
-                 client: httpx2.AsyncClient) -> None:
+    def __init__(self, manager: SessionManager, upstream: Upstream,
+                 profile: str | None) -> None:
         self.manager = manager
-        self.upstream = upstream.rstrip("/")
+        self.upstream = upstream
         self.profile = profile
-        self.client = client
 
-    async def exchange(self, head: RequestHead, body: RequestBody) -> httpx2.Response | Reply:
+    async def exchange(self, head: RequestHead, body: RequestBody) -> UpstreamResponse | Reply:
         """The upstream's response (open, to be streamed), or the proxy's own reply."""
         try:
             issued = await self.manager.get_token(self.profile)
@@ -59,12 +47,13 @@ class Forwarder:
         except TokenwardenError as exc:
             return replies.failed(exc.message)
         response = await self._send(head, body, issued.access_token)
-        if isinstance(response, Reply) or response.status_code != 401:
+        if isinstance(response, Reply) or response.status != 401:
             return response
         return await self._after_rejection(head, body, response, issued.access_token)
 
     async def _after_rejection(self, head: RequestHead, body: RequestBody,
-                               response: httpx2.Response, rejected: str) -> httpx2.Response | Reply:
+                               response: UpstreamResponse,
+                               rejected: str) -> UpstreamResponse | Reply:
         """Renew once; replay a buffered request, or pass the 401 on for a streamed one."""
         log.info("upstream rejected the token (401); renewing")
         try:
@@ -86,49 +75,49 @@ class Forwarder:
         return await self._send(head, body, renewed.access_token)
 
     async def _send(self, head: RequestHead, body: RequestBody,
-                    token: str) -> httpx2.Response | Reply:
+                    token: str) -> UpstreamResponse | Reply:
         headers = end_to_end(head.headers, drop=_CLIENT_ONLY)
         headers.append(("Authorization", f"Bearer {token}"))
-        if head.get("accept-encoding") is None:
-            headers.append(("Accept-Encoding", "identity"))  # not the client's defaults
-        content: bytes | AsyncIterator[bytes] | None = (
-            (body.buffered or None) if body.replayable else body.stream()
-        )
-        request = self.client.build_request(
-            head.method, httpx2.URL(self.upstream + head.target), headers=headers,
-            content=content,
-        )
+        content: Content = body.buffered if body.replayable else body.stream()
+        length = None if head.chunked else head.content_length
         try:
-            return await self.client.send(request, stream=True)
-        except httpx2.HTTPError as exc:
-            log.warning("upstream request failed: %s", type(exc).__name__)
-            return replies.bad_gateway(type(exc).__name__)
+            return await self.upstream.send(head.method, head.target, headers, content, length)
+        except UpstreamError as exc:
+            log.warning("upstream request failed: %s", exc)
+            return replies.bad_gateway(str(exc))
 
 
-async def relay(response: httpx2.Response, head: RequestHead,
+async def relay(response: UpstreamResponse, head: RequestHead,
                 writer: asyncio.StreamWriter) -> bool:
-    """Stream ``response`` to the client chunk by chunk; whether the connection may stay open."""
+    """Stream ``response`` to the client piece by piece; whether the connection may stay open."""
     keep_alive = head.keep_alive
-    headers: Headers = end_to_end(response.headers.multi_items())
-    bodyless = (head.method == "HEAD" or response.status_code < 200
-                or response.status_code in _NO_BODY_STATUSES)
-    sized = response.headers.get("content-length") is not None
+    headers: Headers = end_to_end(response.headers)
+    bodyless = (head.method == "HEAD" or response.status < 200
+                or response.status in _NO_BODY_STATUSES)
+    if response.header("transfer-encoding") is not None:
+        # The body came framed by its coding, which overrides any length (RFC 9112 6.3).
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    sized = any(k.lower() == "content-length" for k, _ in headers)
     chunked = not bodyless and not sized and head.version != "HTTP/1.0"
     if not bodyless and not sized and not chunked:
         keep_alive = False  # an HTTP/1.0 client learns the end when we close
     if chunked:
         headers.append(("Transfer-Encoding", "chunked"))
     headers.append(("Connection", "keep-alive" if keep_alive else "close"))
-    writer.write(response_head(response.status_code, response.reason_phrase, headers))
-    await writer.drain()
-    if bodyless:
-        return keep_alive
-    # Flush every piece as it arrives: SSE and token streams must not wait in a buffer.
+    start = response_head(response.status, response.reason, headers)
+    if bodyless or not sized:
+        # A stream's head goes out at once: the client may wait on it before any event.
+        writer.write(start)
+        await writer.drain()
+        start = b""
+    # A sized body's head rides with its first piece (one write, not two); after
+    # that every piece is flushed as it arrives: streams must not wait in a buffer.
     async for data in response.aiter_raw():
         if data:
-            writer.write(chunk_frame(data) if chunked else data)
+            writer.write(start + (chunk_frame(data) if chunked else data))
+            start = b""
             await writer.drain()
-    if chunked:
-        writer.write(LAST_CHUNK)
+    if chunked or start:
+        writer.write(start or LAST_CHUNK)
         await writer.drain()
     return keep_alive

@@ -9,18 +9,19 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-import httpx2
-
 from tokenwarden.config import is_loopback
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, read_body
-from tokenwarden.proxy.forward import Forwarder, relay, upstream_client
+from tokenwarden.proxy.forward import Forwarder, relay
+from tokenwarden.proxy.http11 import HTTP11Upstream
 from tokenwarden.proxy.replies import Reply
+from tokenwarden.proxy.upstream import Upstream, UpstreamError, environment_proxy
 from tokenwarden.proxy.wire import (
     CONTINUE,
     MAX_HEAD_BYTES,
     BadRequest,
+    ProtocolError,
     RequestHead,
     read_request_head,
 )
@@ -60,11 +61,27 @@ def check_loopback(host: str) -> None:
 def check_upstream(upstream: str) -> str:
     """An absolute http(s) URL without query or fragment."""
     parts = urlsplit(upstream)
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("--upstream must not contain user:password@; the proxy "
+                          "authenticates every request with your token")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"--upstream must be an http:// or https:// URL, not {upstream!r}")
     if parts.query or parts.fragment:
         raise ConfigError("--upstream must not contain a query or fragment")
+    try:
+        parts.port  # noqa: B018  # urlsplit checks the port only when asked
+    except ValueError:
+        raise ConfigError(f"--upstream has an invalid port: {upstream!r}") from None
     return upstream.rstrip("/")
+
+
+def open_upstream(base_url: str) -> Upstream:
+    """Direct HTTP/1.1 to ``base_url``, or httpx2 when the environment names a proxy for it."""
+    if environment_proxy(base_url) is None:
+        return HTTP11Upstream(base_url)
+    from tokenwarden.proxy.viahttpx import HttpxUpstream  # httpx2 only when needed
+    log.info("reaching the upstream through the HTTP proxy named in the environment")
+    return HttpxUpstream(base_url)
 
 
 class ProxyServer:
@@ -123,7 +140,7 @@ class ProxyServer:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
-        await self.forwarder.client.aclose()
+        await self.forwarder.upstream.aclose()
 
     async def _on_connection(self, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
@@ -132,11 +149,11 @@ class ProxyServer:
         self._connections.add(task)
         try:
             await self._serve_connection(reader, writer)
-        except BadRequest as exc:
+        except ProtocolError as exc:
             with contextlib.suppress(ConnectionError):
                 writer.write(replies.bad_request(str(exc)).encode(keep_alive=False))
                 await writer.drain()
-        except (ConnectionError, TimeoutError, httpx2.HTTPError) as exc:
+        except (ConnectionError, TimeoutError, UpstreamError) as exc:
             log.debug("connection ended: %s", type(exc).__name__)
         except asyncio.CancelledError:
             # close() ends connections so; ending quietly keeps asyncio's stream
@@ -200,13 +217,16 @@ async def _send_reply(writer: asyncio.StreamWriter, reply: Reply, *, keep_alive:
 async def serve_proxy(
     manager: SessionManager, upstream: str, host: str = "127.0.0.1", port: int = 0,
     secret: str | None = None, *, profile: str | None = None,
-    max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES, client: httpx2.AsyncClient | None = None,
+    max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES, transport: Upstream | None = None,
     watch: bool = True,
 ) -> ProxyServer:
-    """Start a proxy to ``upstream`` on loopback; it serves until ``close()``."""
+    """Start a proxy to ``upstream`` on loopback; it serves until ``close()``.
+
+    ``transport`` replaces the one ``open_upstream`` would pick for ``upstream``.
+    """
     check_loopback(host)
-    forwarder = Forwarder(manager, check_upstream(upstream), profile,
-                          client or upstream_client())
+    forwarder = Forwarder(manager, transport or open_upstream(check_upstream(upstream)),
+                          profile)
     if watch:
         manager.watch(profile)
     proxy = ProxyServer(forwarder, secret or new_secret(), max_replay_bytes)

@@ -24,8 +24,12 @@ HOP_BY_HOP = frozenset({
 Headers = list[tuple[str, str]]
 
 
-class BadRequest(Exception):
-    """The client sent something that is not HTTP/1.x we can serve."""
+class ProtocolError(Exception):
+    """A peer sent something that is not HTTP/1.x we can handle."""
+
+
+class BadRequest(ProtocolError):
+    """The client sent a request head we cannot serve."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ async def read_request_head(reader: asyncio.StreamReader) -> RequestHead | None:
     parts = lines[0].split(" ") if lines else []
     if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
         raise BadRequest("malformed request line")
+    if any(_stray(line) for line in lines):
+        raise BadRequest("stray CR, LF or NUL in the request head")
     headers: Headers = []
     for line in lines[1:]:
         if not line:
@@ -111,6 +117,11 @@ async def read_request_head(reader: asyncio.StreamReader) -> RequestHead | None:
     head = RequestHead(parts[0], parts[1], parts[2], headers)
     _check_framing(head)
     return head
+
+
+def _stray(line: str) -> bool:
+    """Whether a head line holds a character that could split it into two on the way on."""
+    return "\r" in line or "\n" in line or "\0" in line
 
 
 def _check_framing(head: RequestHead) -> None:
@@ -130,43 +141,46 @@ def _check_framing(head: RequestHead) -> None:
 async def iter_body(reader: asyncio.StreamReader, head: RequestHead) -> AsyncIterator[bytes]:
     """The request body as it arrives, de-chunked."""
     if head.chunked:
-        async for chunk in _iter_chunked(reader):
+        async for chunk in iter_chunked(reader):
             yield chunk
         return
-    left = head.content_length or 0
-    while left > 0:
-        chunk = await reader.read(min(left, READ_CHUNK))
-        if not chunk:
-            raise BadRequest("connection closed inside a request body")
-        left -= len(chunk)
+    async for chunk in iter_sized(reader, head.content_length or 0):
         yield chunk
 
 
-async def _iter_chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+async def iter_sized(reader: asyncio.StreamReader, length: int) -> AsyncIterator[bytes]:
+    """Exactly ``length`` bytes, in pieces of at most ``READ_CHUNK`` as they arrive."""
+    while length > 0:
+        piece = await reader.read(min(length, READ_CHUNK))
+        if not piece:
+            raise ProtocolError("connection closed before the end of the body")
+        length -= len(piece)
+        yield piece
+
+
+async def iter_chunked(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """A chunked body, de-chunked, in pieces of at most ``READ_CHUNK`` as they arrive."""
     while True:
         size_line = await _read_line(reader)
         try:
             size = int(size_line.split(b";", 1)[0].strip(), 16)
         except ValueError:
-            raise BadRequest("malformed chunk size") from None
+            raise ProtocolError("malformed chunk size") from None
         if size == 0:
             while await _read_line(reader):  # trailers: read and drop
                 pass
             return
-        try:
-            chunk = await reader.readexactly(size)
-        except asyncio.IncompleteReadError:
-            raise BadRequest("connection closed inside a chunk") from None
+        async for piece in iter_sized(reader, size):
+            yield piece
         if await _read_line(reader):
-            raise BadRequest("chunk not followed by CRLF")
-        yield chunk
+            raise ProtocolError("chunk not followed by CRLF")
 
 
 async def _read_line(reader: asyncio.StreamReader) -> bytes:
     try:
         return (await reader.readuntil(b"\r\n"))[:-2]
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        raise BadRequest("malformed chunked body") from None
+        raise ProtocolError("malformed chunked body") from None
 
 
 def response_head(status: int, reason: str, headers: Iterable[tuple[str, str]]) -> bytes:

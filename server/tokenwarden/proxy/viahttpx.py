@@ -1,0 +1,75 @@
+"""The upstream transport through an HTTP proxy from the environment, on httpx2.
+
+``open_upstream`` uses it only when ``HTTP(S)_PROXY``/``ALL_PROXY`` applies to the
+upstream: httpx2 knows CONNECT tunnels and proxy authentication, which the direct
+HTTP/1.1 client (``upstream``) leaves out to stay fast. Same interface, same errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx2
+
+from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
+from tokenwarden.proxy.wire import Headers
+
+#: httpx2 frames the body itself.
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+class HttpxUpstream:
+    """Sends requests to one upstream through httpx2, honouring proxy settings."""
+
+    def __init__(self, base_url: str, *, trust_env: bool = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        # No read timeout: event streams may idle for minutes between events.
+        self.client = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(connect=15.0, read=None, write=60.0, pool=30.0),
+            limits=httpx2.Limits(max_connections=200, max_keepalive_connections=50),
+            follow_redirects=False, trust_env=trust_env,
+        )
+
+    async def send(self, method: str, target: str, headers: Headers, content: Content,
+                   length: int | None = None) -> UpstreamResponse:
+        """Send a request and return once the answer's head has arrived."""
+        headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
+        if not any(k.lower() == "accept-encoding" for k, _ in headers):
+            headers.append(("Accept-Encoding", "identity"))  # not httpx2's default
+        if length is not None and not isinstance(content, bytes | None):
+            headers.append(("Content-Length", str(length)))  # httpx2 would go chunked
+        request = self.client.build_request(method, httpx2.URL(self.base_url + target),
+                                            headers=headers, content=content)
+        try:
+            response = await self.client.send(request, stream=True)
+        except httpx2.HTTPError as exc:
+            raise UpstreamError(f"{type(exc).__name__} via the configured HTTP proxy") from None
+        return _HttpxResponse(response)
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        await self.client.aclose()
+
+
+class _HttpxResponse:
+    def __init__(self, response: httpx2.Response) -> None:
+        self._response = response
+        self.status = response.status_code
+        self.reason = response.reason_phrase
+        self.headers: Headers = list(response.headers.multi_items())
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        return self._response.headers.get(name)
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, with the transfer coding removed."""
+        try:
+            async for piece in self._response.aiter_raw():
+                yield piece
+        except httpx2.HTTPError as exc:
+            raise UpstreamError(f"upstream connection broke ({type(exc).__name__})") from None
+
+    async def aclose(self) -> None:
+        """Release the connection."""
+        await self._response.aclose()
