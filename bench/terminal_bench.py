@@ -96,7 +96,7 @@ def first_event_ms(client: httpx2.Client, url: str, headers: dict[str, str]) -> 
 
 
 def proxy_tables(api: SampleAPI, token: str, requests: int) -> list[str]:
-    process = subprocess.Popen([PYTHON, "-m", "tokenwarden.proxy", "--upstream", api.base],
+    process = subprocess.Popen([TOKENWARDEN, "proxy", "--upstream", api.base],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None

@@ -124,20 +124,3 @@ def _usage(message: str) -> int:
 def _fail(message: str, code: int, hint: str | None = None) -> int:
     print(f"tokenwarden: {message}" + (f" ({hint})" if hint else ""), file=sys.stderr)
     return code
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tokenwarden.execcmd``: the same as ``tokenwarden exec``."""
-    from tokenwarden.cli.main import configure_logging, run
-
-    parser = argparse.ArgumentParser(prog="tokenwarden exec")
-    parser.add_argument("--profile", "-p", help="profile name")
-    parser.add_argument("--verbose", "-v", action="count", default=0, help="log to stderr")
-    add_exec_arguments(parser)
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-    return run(exec_command, args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

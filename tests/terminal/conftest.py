@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -96,9 +93,3 @@ async def event_arrivals(client: httpx2.AsyncClient, url: str) -> list[float]:
 
 def with_secret(secret: str = SECRET) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
-
-
-def run_cli(module: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m MODULE ARGS`` with the test's environment (TOKENWARDEN_HOME)."""
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
-                          text=True, timeout=timeout, env=dict(os.environ))

@@ -14,7 +14,6 @@ import pytest
 
 from tests.core.conftest import configure
 from tests.terminal.conftest import Stack, signed_in_stack
-from tokenwarden.cli.main import build_parser
 
 #: A child that calls the API once with the token from its environment: exit 0 on 200.
 CALL_ONCE = """
@@ -45,13 +44,8 @@ sys.exit(0 if set(statuses) == {200} else 1)
 
 
 def tokenwarden(command: str) -> list[str]:
-    """``tokenwarden COMMAND``, or its module while the CLI lacks the subcommand."""
-    parser = build_parser()
-    known = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if command in known:
-        return [sys.executable, "-m", "tokenwarden", command]
-    return [sys.executable, "-m", {"exec": "tokenwarden.execcmd",
-                                   "proxy": "tokenwarden.proxy"}[command]]
+    """``tokenwarden COMMAND`` as the installed entry point runs it."""
+    return [sys.executable, "-m", "tokenwarden", command]
 
 
 def run(argv: list[str]) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ import asyncio
 import re
 import signal
 import subprocess
-import sys
 
 import httpx2
 
@@ -51,6 +50,6 @@ def test_proxy_refuses_a_non_loopback_listen_address(make_devserver, home):
 
 
 def test_proxy_refuses_an_upstream_that_is_not_http(home):
-    done = run([sys.executable, "-m", "tokenwarden.proxy", "--upstream", "ftp://example.test"])
+    done = run([*tokenwarden("proxy"), "--upstream", "ftp://example.test"])
     assert done.returncode == 2
     assert "--upstream must be an http" in done.stderr

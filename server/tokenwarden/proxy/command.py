@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
 
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES
 
@@ -75,16 +74,3 @@ async def _until_stopped() -> None:
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tokenwarden.proxy``."""
-    from tokenwarden.cli.main import configure_logging, run
-
-    parser = argparse.ArgumentParser(prog="tokenwarden proxy")
-    parser.add_argument("--profile", "-p", help="profile name")
-    parser.add_argument("--verbose", "-v", action="count", default=0, help="log to stderr")
-    add_proxy_arguments(parser)
-    args = parser.parse_args(argv)
-    configure_logging(args.verbose)
-    return run(proxy_command, args)
