@@ -787,6 +787,7 @@ async function main() {
     await waitForStatus('"Sign in" for the new profile', (text) => /tokenwarden: Sign in/.test(text), 30_000);
   });
 
+  let codesBeforeWarningSignIn = new Set();
   await step('before a session that cannot be renewed ends: the native warning with "Sign in" / "Later"', async () => {
     await runCommand('tokenwarden: Sign in');
     const text = await waitUntil(
@@ -822,11 +823,15 @@ async function main() {
     log(`  warning: ${warningText.slice(0, 200)}`);
     await screenshot('08-expiry-warning');
     await sleep(1000); // a person reads before clicking; VS Code holds back toasts that come in a burst
+    // Codes shown so far, taken before the click: the new sign-in's code may appear at once.
+    codesBeforeWarningSignIn = new Set(
+      (await notificationTexts()).map((t) => t.match(/enter the code (\S+) at/)?.[1]).filter(Boolean),
+    );
     await warning.locator('.monaco-button', { hasText: /^Sign in$/ }).click();
   });
 
   await step('"Sign in" on the warning: the server-started sign-in shows the code; Cancel stops it', async () => {
-    const seen = new Set((await notificationTexts()).map((t) => t.match(/enter the code (\S+) at/)?.[1]).filter(Boolean));
+    const seen = codesBeforeWarningSignIn;
     const text = await waitUntil(
       'the code notification of the sign-in the server started',
       async () => (await notificationTexts()).find((t) => /enter the code \S+ at/.test(t) && !seen.has(t.match(/enter the code (\S+) at/)[1])),
