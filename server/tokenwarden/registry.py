@@ -1,0 +1,243 @@
+"""Each profile's runtime state in this process, and what every part of the session manager shares.
+
+The session manager (``session.py``) is one owner made of parts: renewal
+(``renewal.py``), sign-in and sign-out (``signin.py``) and the background watch
+(``watch.py``). They all work on the ``ProfileSession`` objects kept here, read
+the store through ``SessionRegistry.current`` (one ``stat`` when nothing changed),
+and announce every change through ``publish``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tokenwarden.clock import Clock
+from tokenwarden.config import Config, Profile
+from tokenwarden.errors import TemporarilyUnavailable
+from tokenwarden.events import AuthEventLog
+from tokenwarden.lifecycle import is_refreshable, session_end, session_state
+from tokenwarden.policy import RenewalPolicy, renew_at
+from tokenwarden.status import LoginInfo, SessionState, Status, describe
+from tokenwarden.store import LastError, TokenRecord, TokenStore
+
+if TYPE_CHECKING:
+    from tokenwarden.oauth import OAuthClient
+
+log = logging.getLogger(__name__)
+
+LOCK_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token handed to a consumer."""
+
+    access_token: str = field(repr=False)
+    token_type: str
+    expires_at: datetime | None
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExpiryWarning:
+    """A session will end (or has ended) and cannot be renewed silently."""
+
+    status: Status
+    ends_at: datetime
+    ended: bool
+
+
+Event = Status | ExpiryWarning
+Listener = Callable[[Event], None]
+ClientFactory = Callable[[Profile, float], "OAuthClient"]
+
+
+@dataclass
+class ProfileSession:
+    """Runtime state of one profile inside this process."""
+
+    profile: Profile
+    jitter: float
+    record: TokenRecord | None = None
+    record_mtime: int | None = -1
+    refreshing: bool = False
+    login: LoginInfo | None = None
+    login_task: asyncio.Task[Status] | None = None
+    login_error: LastError | None = None
+    inflight: asyncio.Task[TokenRecord] | None = None
+    client: OAuthClient | None = None
+    last_status: Status | None = None
+    warned_for: tuple[datetime, bool] | None = None
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    loop_task: asyncio.Task[None] | None = None
+
+    def state(self, now: datetime) -> SessionState:
+        """The profile's state, as the status bar shows it."""
+        return session_state(self.record, signing_in=self.login is not None,
+                             refreshing=self.refreshing, now=now)
+
+
+class SessionRegistry:
+    """The profiles' sessions, the store, the clock, the policy, and status listeners."""
+
+    def __init__(self, config: Config, store: TokenStore, clock: Clock, policy: RenewalPolicy,
+                 rng: random.Random, client_factory: ClientFactory,
+                 events: AuthEventLog | None, warn_before_seconds: float) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self.rng = rng
+        self.warn_before_seconds = warn_before_seconds
+        self.closed = False
+        self.sessions: dict[str, ProfileSession] = {}
+        self._client_factory = client_factory
+        self._listeners: list[Listener] = []
+        self._events = events
+
+    def audit(self, event: str, profile: str, outcome: str, **fields: str | None) -> None:
+        """Append to the auth event log (see events.py); never holds a secret."""
+        if self._events is None:
+            from tokenwarden.paths import locations
+
+            self._events = AuthEventLog(locations().log_dir)
+        self._events.record(event, profile=profile, outcome=outcome, **fields)
+
+    # ----------------------------------------------------------------- events
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every status change and expiry warning."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        """Hand ``event`` to every listener."""
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a surface's bug must not break the engine
+                log.exception("status listener failed")
+
+    def publish(self, session: ProfileSession, *, force: bool = False) -> Status:
+        """The profile's status, emitted when it differs from the last one emitted."""
+        status = self.status_of(session)
+        if force or not status.same_as(session.last_status):
+            session.last_status = status
+            self.emit(status)
+        return status
+
+    # --------------------------------------------------------------- profiles
+
+    def session(self, name: str | None) -> ProfileSession:
+        """The session of profile ``name`` (the default profile for None), created on first use."""
+        profile = self.config.profile(name)
+        session = self.sessions.get(profile.name)
+        if session is None:
+            session = ProfileSession(profile=profile, jitter=self.rng.random())
+            self.sessions[profile.name] = session
+        elif session.profile != profile:
+            session.profile = profile
+            session.client = None
+        return session
+
+    def update_config(self, config: Config) -> None:
+        """Adopt a new configuration; sessions whose profile changed start afresh."""
+        self.config = config
+        for name, session in list(self.sessions.items()):
+            if name in config.profiles:
+                new = config.profiles[name]
+                if new != session.profile:
+                    session.profile = new
+                    session.client = None
+                    session.wakeup.set()
+
+    def current(self, session: ProfileSession) -> TokenRecord | None:
+        """The stored record, re-read only when the file changed (one stat call)."""
+        name = session.profile.name
+        mtime = self.store.mtime_ns(name)
+        if mtime != session.record_mtime:
+            session.record = self.read_matching(session)
+            session.record_mtime = mtime
+        return session.record
+
+    def read_matching(self, session: ProfileSession) -> TokenRecord | None:
+        """The stored record, unless it belongs to another issuer than the profile's."""
+        record = self.store.read(session.profile.name)
+        if record is not None and record.issuer.rstrip("/") != session.profile.issuer.rstrip("/"):
+            log.warning("stored session of profile %s belongs to another issuer; ignoring it",
+                        session.profile.name)
+            return None
+        return record
+
+    def client(self, session: ProfileSession) -> OAuthClient:
+        """The profile's OAuth client, made on first use."""
+        if session.client is None:
+            session.client = self._client_factory(
+                session.profile, self.policy.http_timeout_seconds
+            )
+        return session.client
+
+    async def acquire(self, lock: Any, blocking: bool) -> bool:
+        """Take a profile's file lock without blocking the event loop; False when busy."""
+        import filelock
+
+        deadline = self.clock.monotonic() + (self.policy.lock_timeout_seconds if blocking else 0)
+        while True:
+            try:
+                lock.acquire(timeout=0)
+                return True
+            except filelock.Timeout:
+                if not blocking:
+                    return False
+                if self.clock.monotonic() >= deadline:
+                    raise TemporarilyUnavailable(
+                        "another process has held the token lock for "
+                        f"{self.policy.lock_timeout_seconds:.0f} s", retry_after=5.0,
+                    ) from None
+                await asyncio.sleep(LOCK_POLL_SECONDS)
+
+    # ----------------------------------------------------------------- status
+
+    def status_of(self, session: ProfileSession) -> Status:
+        """The profile's status from what this process knows (no I/O)."""
+        now = self.clock.now()
+        record = session.record
+        profile = session.profile
+        state = session.state(now)
+        refreshable = record is not None and is_refreshable(record, now)
+        last_error = session.login_error or (record.last_error if record else None)
+        ends = session_end(record, now) if record else None
+        renew = (
+            renew_at(record.times, self.policy, session.jitter)
+            if record and refreshable else None
+        )
+        expires = record.expires_at if record and record.access_token else None
+        account = record.account if record else None
+        return Status(
+            profile=profile.name,
+            state=state,
+            issuer=profile.issuer,
+            account=account,
+            expires_at=expires,
+            refreshable=refreshable,
+            last_error=last_error if state is not SessionState.SIGNED_OUT else session.login_error,
+            login=session.login,
+            session_ends_at=ends,
+            message=describe(
+                state, account=account, now=now, expires_at=expires, renew_at=renew,
+                refreshable=refreshable, last_error=last_error, login=session.login,
+                session_ends_at=ends,
+            ),
+        )
+
+
+def issued(record: TokenRecord) -> IssuedToken:
+    """What a consumer gets of ``record`` (which has an access token)."""
+    assert record.access_token is not None
+    return IssuedToken(record.access_token, record.token_type, record.expires_at, record.scopes)
