@@ -79,7 +79,9 @@ class Watcher:
         moments: list[datetime | None] = []
         if is_refreshable(record, now):
             due = self._renewal_due(session, record, now)
-            if due is not None and due <= now and session.inflight is None:
+            if due is not None and due <= now:
+                # Joins a renewal another caller has in flight: when that one fails,
+                # the retry is planned from its back-off instead of being lost.
                 with contextlib.suppress(TokenwardenError):
                     await self.renewer.renew(session, wanted=0.0, force=False)
                 record = session.record or record

@@ -121,3 +121,35 @@ async def test_revoked_grant_ends_the_session_without_a_loop(make_devserver, hom
     assert "sign in again" in status.message
     assert server.stats()["token_requests"]["refresh_token"] == 1
     await manager.close()
+
+
+async def test_background_loop_retries_after_the_back_off_of_a_renewal_it_joined(
+    make_devserver, home
+):
+    """The loop wakes while another caller's renewal is in flight; that one fails.
+
+    The loop must join it and plan its retry after the back-off, not sleep until the
+    token expires (which is what it did when it skipped in-flight renewals).
+    """
+    server = make_devserver(access_token_ttl=8)
+    configure(home, server)
+    manager = manager_for(home, background=True)
+    await sign_in(manager, server)
+    expires_at = manager.store.read("default").expires_at
+    holder = manager.store.file_lock("default")
+    holder.acquire()  # hold every renewal at the lock, as another process would
+    try:
+        manager.watch()
+        refresh = asyncio.create_task(manager.refresh())  # in flight, waiting for the lock
+        left = (expires_at - manager.clock.now()).total_seconds()
+        # The loop wakes when 50-55 % of the lifetime is left (the jittered advisory window).
+        await asyncio.sleep(max(0.0, left - 8 * 0.5) + 0.5)
+        server.add_fault("token", "status", status=503, count=1, grant_type="refresh_token")
+    finally:
+        holder.release()
+    await refresh  # failed with the 503, and backed off (under 2 s for an 8 s token)
+    while server.stats()["refresh_ok"] < 1:
+        assert manager.clock.now() < expires_at, "renewed only once the token had expired"
+        await asyncio.sleep(0.05)
+    assert (expires_at - manager.clock.now()).total_seconds() > 1.0
+    await manager.close()
