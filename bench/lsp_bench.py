@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/lsp_bench.py [--runs 5] [--requests 500] [--idle-seconds 60]
+    .venv/bin/python bench/lsp_bench.py --startup-pairs 30
 
 For each of ``--runs`` fresh processes of ``tokenwarden serve`` and of
 ``bench/trivial_server.py`` (pygls answering one request from memory) it measures:
@@ -11,6 +12,12 @@ requests (p50/p99), CPU used while idle for ``--idle-seconds`` (tokenwarden with
 signed-in, watched session; all processes idle at the same time), and shutdown → exit.
 tokenwarden signs in first against an in-process dev server on 127.0.0.1 (hour-long
 tokens, so nothing renews during the run). Prints a Markdown table of medians.
+
+``--startup-pairs N`` measures only spawn → initialize answer, N times for each
+server in alternation, and also reports the median of the N pairwise ratios: the
+import of pygls and lsprotocol varies by ±30 % from one process to the next, and
+comparing each tokenwarden start with the trivial start right beside it cancels
+most of that.
 """
 
 from __future__ import annotations
@@ -221,6 +228,29 @@ async def measure(servers: list[Server], runs: int, requests: int, idle: float) 
     return results
 
 
+async def startup_pairs(servers: list[Server], pairs: int) -> str:
+    """Spawn → initialize answer for each server in turn, ``pairs`` times; a Markdown table."""
+    times: dict[str, list[float]] = {server.label: [] for server in servers}
+    with tempfile.TemporaryDirectory() as root:
+        for index in range(pairs + 1):  # the first round warms caches and is dropped
+            for server in servers:
+                run = Run()
+                home = str(Path(root) / f"{index}-{server.label}".replace(" ", "_"))
+                client = await start(server, home, run)
+                await stop(client, Run())
+                if index:
+                    times[server.label].append(run.spawn_to_initialize_ms)
+    ours, baseline = (times[server.label] for server in servers)
+    ratio = statistics.median(a / b for a, b in zip(ours, baseline, strict=True))
+    return "\n".join([
+        "| spawn → initialize answer (ms) | " + " | ".join(times) + " |",
+        "|---|" + "---:|" * len(times),
+        "| median | " + " | ".join(f"{statistics.median(v):.0f}" for v in times.values()) + " |",
+        "| fastest | " + " | ".join(f"{min(v):.0f}" for v in times.values()) + " |",
+        f"| median of the {pairs} pairwise ratios | {ratio:.3f} | 1 |",
+    ])
+
+
 def table(results: dict[str, list[Run]], requests: int, idle: float) -> str:
     labels = list(results)
 
@@ -253,6 +283,8 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--startup-pairs", type=int, default=0, metavar="N",
+                        help="measure only spawn → initialize, N alternating pairs")
     args = parser.parse_args()
 
     devserver = DevServer(DevServerConfig(access_token_ttl=3600, interval=0)).start()
@@ -265,13 +297,20 @@ async def main() -> None:
             Server("trivial pygls", [PYTHON, str(ROOT / "bench" / "trivial_server.py")],
                    "bench/getToken"),
         ]
-        results = await measure(servers, args.runs, args.requests, args.idle_seconds)
+        if args.startup_pairs:
+            report = await startup_pairs(servers, args.startup_pairs)
+            setting = f"{args.startup_pairs} start-up pairs"
+        else:
+            results = await measure(servers, args.runs, args.requests, args.idle_seconds)
+            report = table(results, args.requests, args.idle_seconds)
+            setting = (f"{args.runs} runs x {args.requests} requests, "
+                       f"{args.idle_seconds:.0f} s idle")
     finally:
         devserver.stop()
-    print(f"{args.runs} runs x {args.requests} requests, {args.idle_seconds:.0f} s idle; "
-          f"Python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}\n")
-    print(table(results, args.requests, args.idle_seconds))
+    print(f"{setting}; Python {platform.python_version()} on {platform.system()} "
+          f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f}\n")
+    print(report)
 
 
 if __name__ == "__main__":

@@ -191,6 +191,9 @@ def proxy(args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the language server on stdio."""
+    from tokenwarden.lsp.memory import load_framework
+
+    load_framework()  # first, and frozen: see lsp/memory.py
     from tokenwarden.lsp.server import run_stdio
 
     return run_stdio()

@@ -156,6 +156,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fast = try_fast_token(args_list[1:])
         if fast is not None:
             return fast
+    if args_list[:1] == ["serve"] and set(args_list[1:]) <= {"--stdio"}:
+        # Every editor window starts a server: skip building the whole CLI (~25 ms).
+        from tokenwarden.cli.commands import serve
+
+        configure_logging(0)
+        return run(serve, argparse.Namespace(command="serve", verbose=0, stdio=True))
     if args_list[:1] == ["devserver"]:
         # The dev server parses its own options (argparse's REMAINDER drops "--port").
         from tokenwarden.devserver.cli import run_devserver

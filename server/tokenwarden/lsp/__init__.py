@@ -9,6 +9,7 @@ function per command and method), ``server`` (the state of one editor connection
 and the stdio entry point), ``signin_ui`` (what the user sees of a sign-in and of
 an ending session), ``client_requests`` (server → client requests with capability
 checks and timeouts), ``jsonrpc`` (pygls plumbing: plain payloads, a dispatcher
-that never crashes), ``transport`` (stdio framing, fast exit) and ``logbridge``
-(log records to ``window/logMessage``, secrets redacted).
+that never crashes), ``transport`` (stdio framing, fast exit), ``logbridge``
+(log records to ``window/logMessage``, secrets redacted) and ``memory`` (the
+framework loaded first and frozen, off the garbage collector's start-up work).
 """

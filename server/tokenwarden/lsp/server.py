@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -25,7 +25,6 @@ from pygls.lsp.server import LanguageServer
 from tokenwarden import __version__
 from tokenwarden.config import Config, load_config
 from tokenwarden.errors import ConfigError, TokenwardenError
-from tokenwarden.handoff import HandoffListener
 from tokenwarden.lsp import logbridge, protocol, transport
 from tokenwarden.lsp.client_requests import ClientRequests
 from tokenwarden.lsp.jsonrpc import TokenwardenProtocol, wire_converter
@@ -35,7 +34,10 @@ from tokenwarden.paths import locations
 from tokenwarden.session import Event, ExpiryWarning, SessionManager
 from tokenwarden.status import SessionState, Status
 from tokenwarden.store import TokenStore
-from tokenwarden.storewatch import StoreWatcher
+
+if TYPE_CHECKING:  # loaded once the editor is connected, off the start-up path
+    from tokenwarden.handoff import HandoffListener
+    from tokenwarden.storewatch import StoreWatcher
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,8 @@ class TokenwardenServer(LanguageServer):
                  manager.config.default_profile)
         self.report(self.pending_problems)
         self.pending_problems = []
+        from tokenwarden.storewatch import StoreWatcher
+
         self.watcher = StoreWatcher(manager.store.folder, manager.refresh_from_store)
         try:
             self.watcher.start()
@@ -137,6 +141,8 @@ class TokenwardenServer(LanguageServer):
 
     async def _listen_for_hand_offs(self) -> None:
         """Let ``tokenwarden token --wait`` in a terminal ask this editor to sign in."""
+        from tokenwarden.handoff import HandoffListener
+
         self.handoff = HandoffListener(locations().runtime_dir, self._hand_off)
         try:
             await self.handoff.start()
