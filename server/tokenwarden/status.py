@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tokenwarden.clock import utc_iso
-from tokenwarden.store import LastError
+
+if TYPE_CHECKING:
+    from tokenwarden.store import LastError
 
 
 class SessionState(enum.StrEnum):

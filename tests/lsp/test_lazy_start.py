@@ -46,3 +46,24 @@ async def test_the_oauth_stack_loads_on_the_first_network_call(home, devserver):
     await asyncio.wait_for(server.process.wait(), 5)
 
     assert "tokenwarden.oauth" in imported(stderr)
+
+
+async def test_requests_sent_together_with_initialize_are_served(home, devserver):
+    """The session manager is set up after the initialize answer, or at once if needed.
+
+    A client may write initialize, initialized and its first request in one go; the
+    request must find the session manager ready (no -32002 "not initialized").
+    """
+    server = await RawServer.start(str(home))
+    server.send({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+                 "params": {"processId": None, "rootUri": None, "capabilities": {},
+                            "initializationOptions": profile_options(devserver)}})
+    server.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    server.send({"jsonrpc": "2.0", "id": 1, "method": "workspace/executeCommand",
+                 "params": {"command": "tokenwarden.status"}})
+    assert "capabilities" in (await server.answer(0))["result"]
+    status = await server.answer(1)
+    assert status.get("error") is None, status
+    assert status["result"]["state"] == "signedOut"
+    server.process.stdin.close()
+    await asyncio.wait_for(server.process.wait(), 5)

@@ -189,16 +189,6 @@ def proxy(args: argparse.Namespace) -> int:
     return proxy_command(args)
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Run the language server on stdio."""
-    from tokenwarden.lsp.memory import load_framework
-
-    load_framework()  # first, and frozen: see lsp/memory.py
-    from tokenwarden.lsp.server import run_stdio
-
-    return run_stdio()
-
-
 def devserver(args: argparse.Namespace) -> int:
     """Run the bundled development authorization server."""
     from tokenwarden.devserver.cli import run_devserver

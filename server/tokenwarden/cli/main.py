@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handlers() -> dict[str, Handler]:
     from tokenwarden.cli import commands
+    from tokenwarden.cli.serve import serve
 
     return {
         "token": commands.token,
@@ -127,7 +128,7 @@ def _handlers() -> dict[str, Handler]:
         "refresh": commands.refresh,
         "exec": commands.exec_,
         "proxy": commands.proxy,
-        "serve": commands.serve,
+        "serve": serve,
         "doctor": commands.doctor,
         "events": commands.events,
         "devserver": commands.devserver,
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fast
     if args_list[:1] == ["serve"] and set(args_list[1:]) <= {"--stdio"}:
         # Every editor window starts a server: skip building the whole CLI (~25 ms).
-        from tokenwarden.cli.commands import serve
+        from tokenwarden.cli.serve import serve
 
         configure_logging(0)
         return run(serve, argparse.Namespace(command="serve", verbose=0, stdio=True))

@@ -120,8 +120,8 @@ async def token_rejected(ls: TokenwardenServer, params: Any) -> dict[str, Any]:
 
 
 def on_initialize(ls: TokenwardenServer, params: types.InitializeParams) -> None:
-    """Read initializationOptions and set up the session manager."""
-    ls.setup(params.initialization_options)
+    """Keep initializationOptions; the session manager is set up once this is answered."""
+    ls.request_setup(params.initialization_options)
 
 
 def on_initialized(ls: TokenwardenServer, params: types.InitializedParams) -> None:
@@ -133,7 +133,7 @@ async def on_did_change_configuration(
     ls: TokenwardenServer, params: types.DidChangeConfigurationParams
 ) -> None:
     """Apply the ``tokenwarden`` section of the settings (pulled if not pushed)."""
-    if ls.manager is None:
+    if not ls.setup_requested:
         return
     settings = params.settings
     section = settings.get(protocol.SETTINGS_SECTION) if isinstance(settings, dict) else None
@@ -148,7 +148,7 @@ async def on_progress_cancel(
 ) -> None:
     """The user cancelled the sign-in progress."""
     profile = ls.sign_in_ui.profile_of_token(str(params.token))
-    if profile is not None and ls.manager is not None:
+    if profile is not None and ls.setup_requested:
         await ls.sessions.cancel_login(profile)
 
 

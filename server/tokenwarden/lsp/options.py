@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tokenwarden.config import PROFILE_NAME, Profile, parse_profile
 from tokenwarden.errors import ConfigError
+
+if TYPE_CHECKING:
+    from tokenwarden.config import Profile
 
 DEFAULT_WARN_BEFORE_SECONDS = 300.0
 KNOWN_KEYS = ("profile", "profiles", "warnBeforeExpirySeconds", "openBrowser")
@@ -83,6 +85,8 @@ def merged(base: Any, override: Any) -> Any:
 def _profile_name(value: Any, problem: Report) -> str | None:
     if value is None or value == "":
         return None
+    from tokenwarden.config import PROFILE_NAME  # the configuration loads after initialize
+
     if not isinstance(value, str) or not PROFILE_NAME.match(value):
         problem("profile", "must be a profile name (letters, digits, '.', '_', '-'); "
                 "using the default profile")
@@ -97,6 +101,8 @@ def _profiles(value: Any, source: str, problems: list[OptionProblem]) -> dict[st
         problems.append(OptionProblem(source, "profiles", "must be an object of profiles by "
                                       "name; ignored"))
         return {}
+    from tokenwarden.config import parse_profile
+
     profiles: dict[str, Profile] = {}
     for name, table in value.items():
         try:

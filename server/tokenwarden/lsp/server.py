@@ -23,7 +23,6 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from tokenwarden import __version__
-from tokenwarden.config import Config, load_config
 from tokenwarden.errors import ConfigError, TokenwardenError
 from tokenwarden.lsp import logbridge, protocol, transport
 from tokenwarden.lsp.client_requests import ClientRequests
@@ -31,12 +30,12 @@ from tokenwarden.lsp.jsonrpc import TokenwardenProtocol, wire_converter
 from tokenwarden.lsp.options import OptionProblem, ServerOptions, merged, parse_options
 from tokenwarden.lsp.signin_ui import ExpiryPrompter, SignInPresenter
 from tokenwarden.paths import locations
-from tokenwarden.session import Event, ExpiryWarning, SessionManager
 from tokenwarden.status import SessionState, Status
-from tokenwarden.store import TokenStore
 
-if TYPE_CHECKING:  # loaded once the editor is connected, off the start-up path
+if TYPE_CHECKING:  # loaded after the initialize answer, off the start-up path
+    from tokenwarden.config import Config
     from tokenwarden.handoff import HandoffListener
+    from tokenwarden.session import Event, SessionManager
     from tokenwarden.storewatch import StoreWatcher
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,7 @@ class TokenwardenServer(LanguageServer):
         self.options = ServerOptions()
         self.initialization_options: Any = None
         self.manager: SessionManager | None = None
+        self.setup_requested = False
         self.watcher: StoreWatcher | None = None
         self.handoff: HandoffListener | None = None
         self.sign_in_ui = SignInPresenter(self.client, self.spawn, self.now)
@@ -80,6 +80,8 @@ class TokenwardenServer(LanguageServer):
     @property
     def sessions(self) -> SessionManager:
         """The session manager; a -32002 error before ``initialize``."""
+        if self.manager is None and self.setup_requested:
+            self.setup(self.initialization_options)  # needed before the scheduled setup ran
         if self.manager is None:
             raise protocol.temporarily_unavailable("the server is not initialized yet", 1.0)
         return self.manager
@@ -99,8 +101,29 @@ class TokenwardenServer(LanguageServer):
 
     # ------------------------------------------------------------ lifecycle
 
+    def request_setup(self, initialization_options: Any) -> None:
+        """``initialize``: keep the options; set up just after the answer has gone out.
+
+        Importing the configuration and the session manager takes about 40 ms, which
+        the editor need not wait for to get its answer. Whatever needs them earlier
+        (a request read together with ``initialize``) sets up at once instead.
+        """
+        self.initialization_options = initialization_options
+        self.setup_requested = True
+        asyncio.get_running_loop().call_soon(self._setup_if_pending)
+
+    def _setup_if_pending(self) -> None:
+        if self.manager is None:
+            try:
+                self.setup(self.initialization_options)
+            except Exception:  # a bug; requests will report it when they try again
+                log.exception("setting up the session manager failed")
+
     def setup(self, initialization_options: Any) -> None:
-        """``initialize``: options, configuration and the session manager (no network)."""
+        """Options, configuration and the session manager (no network)."""
+        from tokenwarden.session import SessionManager
+        from tokenwarden.store import TokenStore
+
         self.initialization_options = initialization_options
         options, problems = parse_options(initialization_options,
                                           source="initializationOptions")
@@ -176,6 +199,8 @@ class TokenwardenServer(LanguageServer):
         log.info("settings applied; default profile '%s'", config.default_profile)
 
     def _config(self, options: ServerOptions) -> tuple[Config, list[OptionProblem]]:
+        from tokenwarden.config import Config, load_config
+
         problems: list[OptionProblem] = []
         try:
             base = load_config(locations())
@@ -245,6 +270,8 @@ class TokenwardenServer(LanguageServer):
 
     def on_event(self, event: Event) -> None:
         """Every status change goes to the editor; warnings become a question."""
+        from tokenwarden.session import ExpiryWarning
+
         if isinstance(event, ExpiryWarning):
             self.expiry_ui.on_warning(event)
             return

@@ -16,14 +16,16 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from tokenwarden.lsp.client_requests import ClientRequests
 from tokenwarden.lsp.protocol import LATER_ACTION, SIGN_IN_ACTION
-from tokenwarden.session import ExpiryWarning
 from tokenwarden.status import LoginInfo, SessionState, Status, humanize
+
+if TYPE_CHECKING:
+    from tokenwarden.session import ExpiryWarning
 
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 REPORT_EVERY_SECONDS = 60.0
