@@ -37,6 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
+sys.path.insert(0, str(ROOT))
+
+from tests.lsp.harness import read_message  # noqa: E402
 
 from tokenwarden.devserver import DevServer, DevServerConfig  # noqa: E402
 
@@ -59,17 +62,7 @@ class RawClient:
 
     async def read(self) -> dict[str, Any]:
         assert self.process.stdout is not None
-        length = 0
-        while True:
-            line = await self.process.stdout.readline()
-            if not line:
-                raise EOFError("server closed stdout")
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-            elif line == b"\r\n" and length:
-                break
-        message: dict[str, Any] = json.loads(await self.process.stdout.readexactly(length))
-        return message
+        return await read_message(self.process.stdout)
 
     async def request(self, method: str, params: Any = None) -> Any:
         self.next_id += 1

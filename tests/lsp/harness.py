@@ -227,6 +227,23 @@ async def sign_in(client: TokenwardenClient, server: DevServer, **argument: Any)
     return await client.wait_for_state("signedIn", since=mark)
 
 
+async def read_message(stdout: asyncio.StreamReader) -> dict[str, Any]:
+    """The next LSP message (``Content-Length`` framed JSON) on a server's stdout."""
+    import json
+
+    length = 0
+    while True:
+        line = await stdout.readline()
+        if not line:
+            raise EOFError("the server closed stdout")
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+        elif line in (b"\r\n", b"\n") and length:
+            break
+    message: dict[str, Any] = json.loads(await stdout.readexactly(length))
+    return message
+
+
 class RawServer:
     """``tokenwarden serve`` driven byte by byte, for framing and lifecycle tests."""
 
@@ -256,19 +273,8 @@ class RawServer:
 
     async def read(self) -> dict[str, Any]:
         """The next message from the server."""
-        import json
-
         assert self.process.stdout is not None
-        length = 0
-        while True:
-            line = await self.process.stdout.readline()
-            if not line:
-                raise EOFError("the server closed stdout")
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-            elif line in (b"\r\n", b"\n") and length:
-                break
-        message: dict[str, Any] = json.loads(await self.process.stdout.readexactly(length))
+        message = await read_message(self.process.stdout)
         self.received.append(message)
         return message
 

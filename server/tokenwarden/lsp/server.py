@@ -270,9 +270,7 @@ class TokenwardenServer(LanguageServer):
 
     def on_event(self, event: Event) -> None:
         """Every status change goes to the editor; warnings become a question."""
-        from tokenwarden.session import ExpiryWarning
-
-        if isinstance(event, ExpiryWarning):
+        if not isinstance(event, Status):  # an ExpiryWarning
             self.expiry_ui.on_warning(event)
             return
         self.client.notify(protocol.DID_CHANGE_STATUS, protocol.status_payload(event))
