@@ -30,6 +30,12 @@ EXIT_SIGN_IN = 3
 EXIT_UNAVAILABLE = 4
 EXIT_INTERRUPTED = 130
 
+#: Commands that keep running: their stderr is a log, so warnings stay on it.
+LONG_RUNNING = frozenset({"serve", "proxy", "devserver"})
+
+#: A logging level above CRITICAL: nothing reaches stderr.
+SILENT = logging.CRITICAL + 10
+
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -136,12 +142,18 @@ def _handlers() -> dict[str, Handler]:
     }
 
 
-def configure_logging(verbosity: int) -> None:
-    """Log to stderr at a level chosen by -v or $TOKENWARDEN_LOG."""
+def configure_logging(verbosity: int, *, warnings_by_default: bool = False) -> None:
+    """Log to stderr at a level chosen by -v or $TOKENWARDEN_LOG.
+
+    A command prints its outcome in one line of its own and the event log keeps
+    the history, so without -v nothing is logged to stderr at all (``serve``, whose
+    stderr is the editor's log, keeps warnings).
+    """
     level_name = os.environ.get("TOKENWARDEN_LOG", "").upper()
     level = getattr(logging, level_name, None) if level_name else None
     if not isinstance(level, int):
-        level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+        quiet = logging.WARNING if warnings_by_default else SILENT
+        level = {0: quiet, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="tokenwarden: %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
@@ -161,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every editor window starts a server: skip building the whole CLI (~25 ms).
         from tokenwarden.cli.serve import serve
 
-        configure_logging(0)
+        configure_logging(0, warnings_by_default=True)
         return run(serve, argparse.Namespace(command="serve", verbose=0, stdio=True))
     if args_list[:1] == ["devserver"]:
         # The dev server parses its own options (argparse's REMAINDER drops "--port").
@@ -173,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    configure_logging(args.verbose)
+    configure_logging(args.verbose, warnings_by_default=args.command in LONG_RUNNING)
     return run(_handlers()[args.command], args)
 
 
@@ -182,7 +194,7 @@ def run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except SignInRequired as exc:
-        return fail(exc, EXIT_SIGN_IN, hint=_sign_in_hint(exc.profile))
+        return fail(exc, EXIT_SIGN_IN, hint=_sign_in_hint(exc))
     except TemporarilyUnavailable as exc:
         return fail(exc, EXIT_UNAVAILABLE, hint=f"retry in {exc.retry_after:.0f} s")
     except (ConfigError, StoreError) as exc:
@@ -199,9 +211,12 @@ def run(handler: Handler, args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
 
-def _sign_in_hint(profile: str) -> str:
-    flag = "" if profile == "default" else f" --profile {profile}"
-    return f"run: tokenwarden login{flag}"
+def _sign_in_hint(exc: SignInRequired) -> str | None:
+    if "tokenwarden login" in exc.message:
+        return None  # the message names the command already
+    from tokenwarden.status import login_command
+
+    return f"run: {login_command(exc.profile)}"
 
 
 def fail(exc: TokenwardenError, code: int, hint: str | None = None) -> int:
