@@ -102,15 +102,21 @@ async def _walk_through(
 ) -> int:
     from tokenwarden.oauth import DeviceAuthorization
 
+    from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
+
     started = await manager.start_login(PROFILE)
     assert isinstance(started, DeviceAuthorization)
-    print(f"Sign in: open {started.verification_uri} and enter {started.user_code}")
     if interactive:
+        for line in instructions(started):
+            print(line, flush=True)
         with contextlib.suppress(Exception):
             webbrowser.open(started.verification_uri_complete or started.verification_uri)
+        waiter = asyncio.ensure_future(manager.wait_login(PROFILE))
+        status = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
     else:
+        print(f"Sign in: open {started.verification_uri} and enter {started.user_code}")
         print("(approving automatically; use --interactive to approve it yourself)")
-    status = await manager.wait_login(PROFILE)
+        status = await manager.wait_login(PROFILE)
     if status.state is not SessionState.SIGNED_IN:
         print(f"sign-in did not complete: {status.message}", file=sys.stderr)
         return 1
