@@ -100,9 +100,8 @@ async def _walk_through(
     manager: SessionManager, view: DemoView, server: object, interactive: bool,
     renewals: int, lifetime: float,
 ) -> int:
-    from tokenwarden.oauth import DeviceAuthorization
-
     from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
+    from tokenwarden.oauth import DeviceAuthorization
 
     started = await manager.start_login(PROFILE)
     assert isinstance(started, DeviceAuthorization)
