@@ -1,4 +1,4 @@
-"""The status object every surface renders (DESIGN.md "Status object"), and its one-line message."""
+"""The status object every surface renders (docs/protocol.md), and its one-line message."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Status:
     session_ends_at: datetime | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON shape of DESIGN.md (camelCase, RFC 3339 UTC times)."""
+        """The JSON shape of docs/protocol.md (camelCase, RFC 3339 UTC times)."""
         return {
             "profile": self.profile,
             "state": self.state.value,

@@ -1,5 +1,5 @@
 -- tokenwarden for Neovim: one tokenwarden language server per Neovim instance
--- (protocol v1, see DESIGN.md "The LSP contract"). Works on Neovim 0.7.2 and
+-- (protocol v1, see docs/protocol.md). Works on Neovim 0.7.2 and
 -- current releases: every API newer than 0.7 is guarded.
 --
 --   require('tokenwarden').setup({ profile = 'work' })
