@@ -21,7 +21,7 @@ from tokenwarden.config import Config, parse_profile
 from tokenwarden.errors import TokenwardenError
 from tokenwarden.events import AuthEventLog
 from tokenwarden.session import ExpiryWarning, SessionManager
-from tokenwarden.status import SessionState, Status
+from tokenwarden.status import TERMINAL, SessionState, Status
 from tokenwarden.store import TokenStore
 
 PROFILE = "demo"
@@ -93,7 +93,8 @@ def _manager(home: Path, issuer: str) -> SessionManager:
     }, file="demo")
     config = Config(profiles={PROFILE: profile}, default_profile=PROFILE, source="demo")
     return SessionManager(config, TokenStore(home / "store"), background=True,
-                          warn_before_seconds=0, events=AuthEventLog(home / "log"))
+                          warn_before_seconds=0, events=AuthEventLog(home / "log"),
+                          wording=TERMINAL)
 
 
 async def _walk_through(
