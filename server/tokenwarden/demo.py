@@ -21,7 +21,7 @@ from tokenwarden.config import Config, parse_profile
 from tokenwarden.errors import TokenwardenError
 from tokenwarden.events import AuthEventLog
 from tokenwarden.session import ExpiryWarning, SessionManager
-from tokenwarden.status import TERMINAL, SessionState, Status
+from tokenwarden.status import SessionState, Status, Wording
 from tokenwarden.store import TokenStore
 
 PROFILE = "demo"
@@ -52,6 +52,22 @@ class DemoView:
                 self.renewals += 1
                 self.renewed.set()
             self.last_expiry = wire["expiresAt"]
+
+
+class DemoWording(Wording):
+    """The demo's profile lives in a temporary folder: no command to suggest."""
+
+    def signed_out(self, profile: str) -> str:
+        """Nothing after "Signed out"."""
+        return ""
+
+    def expired(self, profile: str) -> str:
+        """Nothing after "Session expired (reason)"."""
+        return ""
+
+    def extend(self, profile: str) -> str:
+        """Nothing after "session ends in N"."""
+        return ""
 
 
 def run_demo(*, interactive: bool, renewals: int, lifetime: float) -> int:
@@ -94,7 +110,7 @@ def _manager(home: Path, issuer: str) -> SessionManager:
     config = Config(profiles={PROFILE: profile}, default_profile=PROFILE, source="demo")
     return SessionManager(config, TokenStore(home / "store"), background=True,
                           warn_before_seconds=0, events=AuthEventLog(home / "log"),
-                          wording=TERMINAL)
+                          wording=DemoWording())
 
 
 async def _walk_through(

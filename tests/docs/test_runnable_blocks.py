@@ -7,7 +7,8 @@ A block is marked by an HTML comment on the line before its opening fence::
     tokenwarden doctor
     ```
 
-``<!-- runnable: devserver -->`` means the text before the block asks for a dev
+``<!-- runnable: fresh-clone -->`` (the quick start) runs in a ``git clone`` of this
+checkout's HEAD, with no venv: it makes its own. ``<!-- runnable: devserver -->`` means the text before the block asks for a dev
 server (``tokenwarden devserver --auto-approve --interval 1``) with its URL exported
 as ``$I``; the test starts one on 127.0.0.1. Each block runs in ``bash -e`` from the
 repository root, after the quick start (``tokenwarden`` on PATH, as the venv's
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(r"^<!-- runnable(?:: (?P<needs>[a-z-]+))? -->\n```(?P<lang>\w*)\n"
                     r"(?P<body>.*?)^```$", re.M | re.S)
 ANY_MARKER = re.compile(r"^<!-- runnable", re.M)
-NEEDS = {None, "devserver"}
+NEEDS = {None, "devserver", "fresh-clone"}
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,13 @@ def test_every_marker_sits_on_a_shell_block():
     assert len(blocks) >= 2
 
 
-@pytest.mark.parametrize("block", runnable_blocks(), ids=str)
+def _marks(block: Block) -> list[pytest.MarkDecorator]:
+    # The quick start creates a venv and installs the package: about a minute.
+    return [pytest.mark.slow, pytest.mark.timeout(600)] if block.needs == "fresh-clone" else []
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, marks=_marks(b), id=str(b))
+                                   for b in runnable_blocks()])
 def test_runnable_block_exits_0(block: Block, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
@@ -81,13 +88,19 @@ def test_runnable_block_exits_0(block: Block, tmp_path):
     env.update(HOME=str(home), TOKENWARDEN_HOME=str(tmp_path / "tokenwarden-home"),
                PATH=f"{venv_bin}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
                VIRTUAL_ENV=str(Path(venv_bin).parent), BROWSER="true")
+    cwd = ROOT
+    if block.needs == "fresh-clone":
+        cwd = tmp_path / "clone"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(cwd)], check=True, timeout=120)
+        env["PATH"] = env["PATH"].split(os.pathsep, 1)[1]  # before the quick start: no venv
+        del env["VIRTUAL_ENV"]
     server = None
     if block.needs == "devserver":  # as `tokenwarden devserver --auto-approve --interval 1`
         server = DevServer(DevServerConfig(auto_approve=True, interval=1.0)).start()
         env["I"] = server.issuer
     try:
-        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.body], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=240)
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.body], cwd=cwd,
+                              env=env, capture_output=True, text=True, timeout=540)
     finally:
         if server is not None:
             server.stop()
