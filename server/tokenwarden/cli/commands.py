@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
-from tokenwarden.errors import SignInRequired
+from tokenwarden.errors import SignInRequired, StoreError
 from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import SessionState, Status
@@ -139,6 +139,8 @@ def login(args: argparse.Namespace) -> int:
         result = waiter.result()
         if sys.stderr.isatty():
             print(file=sys.stderr)
+        if result.last_error is not None and result.last_error.code == StoreError.code:
+            raise StoreError(result.last_error.message)  # approved, but not kept: exit 2
         print(f"{result.profile}: {result.message}")
         return 0 if result.state is SessionState.SIGNED_IN else 3
 
