@@ -153,6 +153,7 @@ class SignInFlow:
         session.login = None
         session.login_error = None
         session.record = record
+        session.mismatch = None  # the new record is bound to the settings in force
         session.warned_for = None
         session.wakeup.set()
         log.info("profile %s signed in", session.profile.name)

@@ -96,3 +96,17 @@ async def test_a_record_from_before_binding_is_used_and_bound_at_its_next_write(
     assert renewed["token_endpoint"] == server.url("/token")
     assert renewed["revocation_endpoint"] == server.url("/revoke")
     assert renewed["generation"] == record["generation"] + 1
+
+
+async def test_signing_in_again_replaces_a_mismatched_session(make_devserver, home):
+    server = await signed_in(make_devserver, home)
+    write_profile(home / "config.toml", "default", {
+        "issuer": server.issuer, "client_id": "someone-else", "scopes": ["openid"]})
+    manager = manager_for(home)
+    assert manager.status().state.value == "expired"
+    await sign_in(manager, server)  # asserts signedIn
+    await manager.close()
+    done = run_cli(home, "token")
+    record = json.loads((home / "store" / "default.json").read_text(encoding="utf-8"))
+    assert done.returncode == 0 and done.stdout.strip() == record["access_token"]
+    assert record["client_id"] == "someone-else"

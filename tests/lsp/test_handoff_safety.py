@@ -54,3 +54,4 @@ async def test_a_hand_off_request_never_replaces_a_valid_session(open_client, de
     status = await client.command("tokenwarden.status", {})
     assert status["state"] == "signedIn"
     assert (home / "store" / "default.json").read_bytes() == before
+
