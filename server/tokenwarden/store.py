@@ -23,8 +23,8 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 _TIME_FIELDS = ("expires_at", "obtained_at", "refresh_at", "refresh_token_expires_at",
                 "next_attempt_at")
-_TEXT_FIELDS = ("client_id", "token_type")
-_OPTIONAL_TEXT_FIELDS = ("access_token", "refresh_token", "account", "ended",
-                         "token_endpoint", "revocation_endpoint")
-_COUNTERS = ("generation", "failures")
 #: Counters beyond this are not ours (a hand-edited or hostile file): 2**53 stays exact in JSON.
 _MAX_COUNTER = 2**53
 #: Years outside this range cannot come from a real sign-in, and near datetime's limits
@@ -113,7 +109,12 @@ class TokenRecord:
 
     @classmethod
     def from_json(cls, data: object) -> TokenRecord:
-        """Parse a stored record; ValueError naming the first bad key when it is not one."""
+        """Parse a stored record; ValueError naming the first bad key when it is not one.
+
+        Each field is parsed by its declared type (``_PARSERS``), so a field added
+        later is checked as strictly; a key that is absent (or null) takes the
+        field's default, a field without a default must be there.
+        """
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         version = data.get("version")
@@ -121,27 +122,21 @@ class TokenRecord:
             raise ValueError("key 'version' is not a format number")
         if version > FORMAT_VERSION:
             raise _NewerFormat(version)
-        values: dict[str, Any] = {
-            "profile": _text(data, "profile", required=True),
-            "issuer": _text(data, "issuer", required=True),
-            "rejected": _flag(data, "rejected"),
-            "scopes": _scopes(data),
-            "last_error": _last_error(data.get("last_error")),
-        }
-        for key in _TEXT_FIELDS:
-            if data.get(key) is not None:
-                values[key] = _text(data, key)
-        for key in _OPTIONAL_TEXT_FIELDS:
-            values[key] = _text(data, key, optional=True)
+        values: dict[str, Any] = {}
+        for name, spec in cls.__dataclass_fields__.items():
+            has_default = spec.default is not MISSING or spec.default_factory is not MISSING
+            if data.get(name) is None and has_default:
+                continue
+            if name not in data:
+                raise ValueError(f"key '{name}' is missing")
+            values[name] = _PARSERS[str(spec.type)](data[name], name)
+        for key in ("profile", "issuer"):
+            if not values[key]:
+                raise ValueError(f"key '{key}' is empty")
         for key in ("access_token", "refresh_token"):
-            if values[key] is not None and not _PRINTABLE.fullmatch(values[key]):
+            token = values.get(key)
+            if token is not None and not _PRINTABLE.fullmatch(token):
                 raise ValueError(f"key '{key}' holds characters a token cannot have")
-        for key in _COUNTERS:
-            values[key] = _counter(data, key)
-        for key in _TIME_FIELDS:
-            values[key] = _time(data, key)
-        if values["obtained_at"] is None:
-            raise ValueError("key 'obtained_at' is missing")
         return cls(**values)
 
 
@@ -158,62 +153,70 @@ def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _text(data: dict[str, Any], key: str, *, required: bool = False,
-          optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or (required and not value):
-        raise ValueError(f"key '{key}' is {'missing' if value is None else 'not a string'}")
+def _text(value: object, key: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"key '{key}' is not a string")
     return value
 
 
-def _flag(data: dict[str, Any], key: str) -> bool:
-    value = data.get(key, False)
+def _optional_text(value: object, key: str) -> str | None:
+    return None if value is None else _text(value, key)
+
+
+def _flag(value: object, key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"key '{key}' is not true or false")
     return value
 
 
-def _counter(data: dict[str, Any], key: str) -> int:
-    value = data.get(key, 0)
-    if value is None:
-        return 0
+def _counter(value: object, key: str) -> int:
     if not _is_int(value) or not 0 <= value <= _MAX_COUNTER:
         raise ValueError(f"key '{key}' is not a whole number from 0 to 2**53")
     return value
 
 
-def _time(data: dict[str, Any], key: str) -> datetime | None:
-    value = data.get(key)
-    if value is None:
-        return None
+def _time(value: object, key: str) -> datetime:
     moment = parse_utc(value) if isinstance(value, str) else None
     if moment is None or moment.year not in _YEARS:
         raise ValueError(f"key '{key}' is not an RFC 3339 UTC time between 1970 and 9000")
     return moment
 
 
-def _scopes(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("scopes") or []
+def _optional_time(value: object, key: str) -> datetime | None:
+    return None if value is None else _time(value, key)
+
+
+def _scopes(value: object, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise ValueError("key 'scopes' is not a list of strings")
+        raise ValueError(f"key '{key}' is not a list of strings")
     return tuple(value)
 
 
-def _last_error(value: object) -> LastError | None:
+def _last_error(value: object, key: str) -> LastError | None:
     if value is None:
         return None
     if not isinstance(value, dict) or not set(value) <= set(LastError.__dataclass_fields__):
-        raise ValueError("key 'last_error' is not an error record")
-    fields = {k: value[k] for k in value}
-    for key, given in fields.items():
-        if not isinstance(given, str) and (given is not None or key in ("code", "message", "at")):
-            raise ValueError(f"key 'last_error' has a bad '{key}'")
-    for key in ("code", "message", "at"):
-        if fields.get(key) is None:
-            raise ValueError(f"key 'last_error' has no '{key}'")
-    return LastError(**fields)
+        raise ValueError(f"key '{key}' is not an error record")
+    for name in ("code", "message", "at"):
+        if not isinstance(value.get(name), str):
+            raise ValueError(f"key '{key}' has no '{name}' string")
+    for name in ("correlation_id", "request_id"):
+        if value.get(name) is not None and not isinstance(value[name], str):
+            raise ValueError(f"key '{key}' has a bad '{name}'")
+    return LastError(**value)
+
+
+#: How each declared field type of ``TokenRecord`` is read from JSON.
+_PARSERS: dict[str, Callable[[object, str], Any]] = {
+    "str": _text,
+    "str | None": _optional_text,
+    "bool": _flag,
+    "int": _counter,
+    "datetime": _time,
+    "datetime | None": _optional_time,
+    "tuple[str, ...]": _scopes,
+    "LastError | None": _last_error,
+}
 
 
 class TokenStore:
