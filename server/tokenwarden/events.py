@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from tokenwarden.errors import StoreError
 from tokenwarden.paths import unsafe_folder
 
 log = logging.getLogger(__name__)
@@ -94,9 +95,11 @@ def read_events(folder: Path, profile: str | None = None) -> Iterator[dict[str, 
     """Events of the current file, oldest first (skipping unreadable lines)."""
     path = folder / FILE_NAME
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise StoreError(f"cannot read the auth event log {path}: {exc.strerror}") from None
     for line in lines:
         event = _parse(line)
         if event is not None and (profile is None or event.get("profile") == profile):

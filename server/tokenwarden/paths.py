@@ -65,23 +65,30 @@ def unsafe_folder(folder: Path, *, strict_owner: bool = False) -> str | None:
     points, and every folder on the way there is checked.
     """
     uid = os.getuid()
-    try:
-        resolved = folder.expanduser().resolve()
-    except (OSError, RuntimeError) as exc:
-        return f"{folder} cannot be resolved ({exc})"
-    for index, path in enumerate((resolved, *resolved.parents)):
+    path = os.path.realpath(os.path.expanduser(folder))  # plain strings: the token fast path
+    first = True
+    while True:
         try:
-            info = path.stat()
+            info = os.stat(path)
         except FileNotFoundError:
-            continue  # made later, 0700, by us
+            info = None  # made later, 0700, by us
         except OSError as exc:
             return f"{path} cannot be checked ({exc.strerror})"
-        owners = (uid,) if strict_owner and index == 0 else (uid, 0)
-        if info.st_uid not in owners:
-            return (f"{path} belongs to another user (uid {info.st_uid}); "
-                    "use a folder of your own (TOKENWARDEN_HOME)")
-        if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
-            mode = stat.S_IMODE(info.st_mode)
-            return (f"{path} can be written by other users (mode {mode:o}); "
-                    f"run: chmod go-w {path}")
+        if info is not None:
+            problem = _unsafe(path, info, (uid,) if strict_owner and first else (uid, 0))
+            if problem is not None:
+                return problem
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path, first = parent, False
+
+
+def _unsafe(path: str, info: os.stat_result, owners: tuple[int, ...]) -> str | None:
+    if info.st_uid not in owners:
+        return (f"{path} belongs to another user (uid {info.st_uid}); "
+                "use a folder of your own (TOKENWARDEN_HOME)")
+    if info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX:
+        return (f"{path} can be written by other users (mode {stat.S_IMODE(info.st_mode):o}); "
+                f"run: chmod go-w {path}")
     return None
