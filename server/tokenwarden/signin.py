@@ -202,7 +202,7 @@ class SignInFlow:
                     if token:
                         await client.revoke(token, hint)
                 except (OAuthError, TokenwardenError) as error:
-                    log.warning("could not revoke the unsaved %s (%s)", hint, error.code)
+                    log.info("could not revoke the unsaved %s (%s)", hint, error.code)
                     said = "revoking the tokens just issued failed"
         session.login = None
         session.login_error = LastError(code=StoreError.code, message=f"{exc.message}; {said}",
