@@ -32,7 +32,12 @@ from tokenwarden.errors import (
     TerminalOAuthError,
     TokenwardenError,
 )
-from tokenwarden.lifecycle import expired, record_from_response, refresh_token_expired
+from tokenwarden.lifecycle import (
+    expired,
+    record_from_response,
+    refresh_token_expired,
+    settings_changed_message,
+)
 from tokenwarden.policy import TokenState, backoff_delay, satisfies, token_state
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import SessionState
@@ -130,6 +135,9 @@ class Renewer:
     ) -> TokenRecord:
         name = session.profile.name
         now = self.registry.clock.now()
+        if record is None and session.mismatch is not None:
+            raise SignInRequired(settings_changed_message(name), profile=name,
+                                 state=SessionState.EXPIRED.value)
         if record is None or not (record.access_token or record.refresh_token):
             raise SignInRequired("not signed in", profile=name,
                                  state=SessionState.SIGNED_OUT.value)
@@ -174,8 +182,14 @@ class Renewer:
         # laptop suspended mid-request would otherwise stretch the token's life.
         sent_at = registry.clock.now()
         try:
+            endpoints = await client.endpoints()
+            # Never send the grant to endpoints other than those it was obtained from.
+            registry.check_binding(session, record, endpoints)
             log.info("renewing profile %s [%s]", session.profile.name, correlation)
             response = await client.refresh(record.refresh_token)
+        except SignInRequired:
+            session.refreshing = False
+            raise
         except OAuthError as exc:
             session.refreshing = False
             self._record_failure(session, record, exc, correlation)
@@ -184,7 +198,8 @@ class Renewer:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = record_from_response(record, response, sent_at)
+        new = record_from_response(record, response, sent_at, profile=session.profile,
+                                   endpoints=endpoints)
         registry.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,

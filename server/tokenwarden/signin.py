@@ -15,8 +15,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tokenwarden.clock import utc_iso
-from tokenwarden.errors import LoginFailed, OAuthError, StoreError, TokenwardenError
-from tokenwarden.lifecycle import record_from_response
+from tokenwarden.errors import (
+    LoginFailed,
+    NewerStoreFormat,
+    OAuthError,
+    StoreError,
+    TokenwardenError,
+)
+from tokenwarden.lifecycle import binding_mismatch, record_from_response
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import LoginInfo, SessionState, Status
 from tokenwarden.store import LastError, TokenRecord
@@ -43,6 +49,9 @@ class SignInFlow:
         status = registry.status_of(session)
         if not force and status.state in (SessionState.SIGNED_IN, SessionState.REFRESHING):
             return status
+        # Before a code is shown: a sign-in whose tokens cannot be kept is refused now,
+        # not after the user approved it.
+        registry.store.check_writable(session.profile.name)
         await self.cancel(session)
         client = registry.client(session)
         authorization = await client.device_authorize()
@@ -91,14 +100,22 @@ class SignInFlow:
         session.login_error = None
         lock = registry.store.file_lock(session.profile.name)
         await registry.acquire(lock, True)
+        session.mismatch = None
         try:
             try:
-                record = registry.store.read(session.profile.name)
+                record = registry.read_matching(session)
+            except NewerStoreFormat:
+                raise
             except StoreError:
                 record = None
-            registry.store.delete(session.profile.name)
+            if session.mismatch is None:
+                registry.store.delete(session.profile.name)
         finally:
             lock.release()
+        if session.mismatch is not None:
+            log.info("profile %s: the stored session belongs to other provider settings; "
+                     "left as it is and not revoked", session.profile.name)
+            return registry.publish(session)
         session.record, session.record_mtime = None, None
         if revoke and record is not None:
             await self._revoke(session, record)
@@ -129,10 +146,14 @@ class SignInFlow:
             registry.publish(session)
             raise
         account = await _account_of(client, response)
-        record = await self._save(session, response, account)
+        try:
+            record = await self._save(session, response, account)
+        except StoreError as exc:
+            return await self._unsaved(session, client, response, exc)
         session.login = None
         session.login_error = None
         session.record = record
+        session.mismatch = None  # the new record is bound to the settings in force
         session.warned_for = None
         session.wakeup.set()
         log.info("profile %s signed in", session.profile.name)
@@ -150,12 +171,16 @@ class SignInFlow:
         try:
             try:
                 previous = store.read(name)
+            except NewerStoreFormat:
+                raise
             except StoreError:
                 aside = store.quarantine(name)
                 log.warning("unreadable record of profile %s moved to %s", name, aside)
                 previous = None
             record = record_from_response(None, response, self.registry.clock.now(),
-                                          account=account, profile=session.profile)
+                                          account=account, profile=session.profile,
+                                          endpoints=await self.registry.client(session)
+                                          .endpoints())
             if previous is not None:
                 record = replace(record, generation=previous.generation + 1)
             store.write(record)
@@ -164,8 +189,41 @@ class SignInFlow:
             lock.release()
             session.record_mtime = store.mtime_ns(name)
 
+    async def _unsaved(self, session: ProfileSession, client: OAuthClient,
+                       response: TokenResponse, exc: StoreError) -> Status:
+        """The tokens were issued but cannot be kept: revoke them, so no grant is left live."""
+        registry = self.registry
+        said = "the provider has no revocation endpoint: the tokens just issued stay valid there"
+        if (await client.endpoints()).revocation_endpoint:
+            said = "the tokens just issued were revoked"
+            for token, hint in ((response.refresh_token, "refresh_token"),
+                                (response.access_token, "access_token")):
+                try:
+                    if token:
+                        await client.revoke(token, hint)
+                except (OAuthError, TokenwardenError) as error:
+                    log.info("could not revoke the unsaved %s (%s)", hint, error.code)
+                    said = "revoking the tokens just issued failed"
+        session.login = None
+        session.login_error = LastError(code=StoreError.code, message=f"{exc.message}; {said}",
+                                        at=utc_iso(registry.clock.now()) or "")
+        log.info("sign-in of profile %s could not be saved; %s", session.profile.name, said)
+        registry.audit("sign-in", session.profile.name, StoreError.code,
+                       detail=session.login_error.message)
+        return registry.publish(session)
+
     async def _revoke(self, session: ProfileSession, record: TokenRecord) -> None:
         client = self.registry.client(session)
+        try:
+            endpoints = await client.endpoints()
+        except (OAuthError, TokenwardenError) as exc:
+            log.warning("could not revoke the token of profile %s at the provider (%s); "
+                        "it was removed locally", session.profile.name, exc.code)
+            return
+        if binding_mismatch(record, session.profile, endpoints) is not None:
+            log.warning("not revoking the token of profile %s: its provider settings changed "
+                        "since sign-in; it was removed locally", session.profile.name)
+            return
         token, hint = (record.refresh_token, "refresh_token") if record.refresh_token else (
             record.access_token, "access_token")
         if not token:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
-from tokenwarden.errors import SignInRequired
+from tokenwarden.errors import SignInRequired, StoreError
 from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import TERMINAL, SessionState, Status, humanize, login_command
@@ -142,6 +142,8 @@ def login(args: argparse.Namespace) -> int:
                 webbrowser.open(started.verification_uri_complete or started.verification_uri)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
         result = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
+        if result.last_error is not None and result.last_error.code == StoreError.code:
+            raise StoreError(result.last_error.message)  # approved, but not kept: exit 2
         if result.state is SessionState.SIGNED_IN and result.last_error is None:
             print(f"{result.profile}: {result.message}")
             return 0

@@ -178,6 +178,16 @@ class TokenwardenServer(LanguageServer):
             name = self.sessions.config.profile(profile).name
         except ConfigError:
             return False
+        try:
+            state = self.sessions.status(name).state
+        except TokenwardenError:
+            return False
+        if state not in (SessionState.SIGNED_OUT, SessionState.EXPIRED):
+            # Any same-user process can connect: it may ask, but only a profile that
+            # needs a sign-in gets one; a valid session is never replaced on request.
+            log.info("a terminal tool asked for sign-in of profile %s, which is %s: "
+                     "nothing to do", name, state.value)
+            return True
         log.info("a terminal tool asked for sign-in of profile %s", name)
         await self.sign_in_for_user(name)
         return True

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 
+from tokenwarden.errors import ConfigError
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES
 
 
@@ -49,8 +51,12 @@ async def _serve(upstream: str, host: str, port: int, secret: str | None,
 
     async with open_manager(background=True) as manager:
         status = manager.status(profile)
-        proxy = await serve_proxy(manager, upstream, host, port, secret, profile=profile,
-                                  max_replay_bytes=max_replay_bytes)
+        try:
+            proxy = await serve_proxy(manager, upstream, host, port, secret, profile=profile,
+                                      max_replay_bytes=max_replay_bytes)
+        except OSError as exc:  # port taken, address not ours: one line, exit 2
+            reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+            raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
         try:
             print(f"tokenwarden proxy listening on {proxy.url} (upstream {upstream})")
             if secret:
