@@ -51,6 +51,8 @@ class Profile:
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: "auto" | "keyring" | "file"; None: the config's top-level ``store``.
+    store: str | None = None
 
     @property
     def scope(self) -> str:
@@ -79,6 +81,13 @@ class Config:
     source: str | None = None
     #: ``source`` names a config.toml that does not exist (yet).
     file_missing: bool = False
+    #: Top-level ``store``: where a profile without its own ``store`` keeps its tokens.
+    store: str = "auto"
+
+    def store_of(self, profile: str) -> str:
+        """The ``store`` setting that applies to a profile."""
+        found = self.profiles.get(profile)
+        return (found.store if found is not None and found.store else None) or self.store
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, or the default one; ConfigError when it does not exist."""
@@ -156,7 +165,7 @@ def _scopes(value: object, *, profile: str, file: str | None) -> tuple[str, ...]
 
 
 PROFILE_KEYS = frozenset(
-    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra"}
+    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra", "store"}
     | set(ENDPOINT_KEYS)
 )
 
@@ -198,7 +207,19 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     ):
         raise ConfigError("must be a table of strings", file=file, profile=name, key="extra")
     values["extra"] = dict(extra)
+    if "store" in raw:
+        values["store"] = _store(raw["store"], file=file, profile=name, key="store")
     return Profile(**values)
+
+
+STORE_CHOICES = ("auto", "keyring", "file")
+
+
+def _store(value: object, *, file: str | None, profile: str | None, key: str) -> str:
+    if value not in STORE_CHOICES:
+        raise ConfigError('must be "auto" (the keyring when usable, else the file), '
+                          '"keyring" or "file"', file=file, profile=profile, key=key)
+    return str(value)
 
 
 def _preset_keys() -> frozenset[str]:
@@ -239,10 +260,10 @@ def parse_policy(raw: object, *, file: str | None) -> PolicySettings:
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
     """Validate a parsed config document."""
-    unknown = sorted(set(data) - {"profiles", "default_profile", "policy"})
+    unknown = sorted(set(data) - {"profiles", "default_profile", "policy", "store"})
     if unknown:
         raise ConfigError(
-            "unknown top-level key (known: default_profile, profiles, policy)",
+            "unknown top-level key (known: default_profile, profiles, policy, store)",
             file=source, key=unknown[0],
         )
     raw_profiles = data.get("profiles", {})
@@ -259,6 +280,7 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
         default_profile=default,
         policy=parse_policy(data.get("policy"), file=source),
         source=source,
+        store=_store(data.get("store", "auto"), file=source, profile=None, key="store"),
     )
 
 

@@ -12,6 +12,11 @@ A record is parsed strictly: any value of the wrong type or out of range makes t
 whole record a ``StoreError`` and the file is left as it is; a record of a newer
 format is a ``NewerStoreFormat`` (upgrade, never delete). Every ``OSError`` of the
 store becomes a ``StoreError`` naming the file or folder.
+
+With ``kept_in = "keyring"`` a record's access and refresh token live in the OS
+keyring, in the entry ``keyring_ref`` names; ``secretstore.py`` decides where each write
+goes and keeps the two stores consistent across a crash (entry first, record second, old
+entry last).
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import MISSING, asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from tokenwarden.clock import parse_utc, utc_iso
 from tokenwarden.errors import NewerStoreFormat, StoreError
 from tokenwarden.paths import unsafe_folder
 from tokenwarden.policy import TokenTimes
+
+if TYPE_CHECKING:
+    from tokenwarden.secretstore import SecretPlacement
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +91,9 @@ class TokenRecord:
     next_attempt_at: datetime | None = None
     last_error: LastError | None = None
     ended: str | None = field(default=None)
+    #: Where the tokens are: "file" (in this record) or "keyring" (the entry ``keyring_ref``).
+    kept_in: str = "file"
+    keyring_ref: str | None = None
 
     @property
     def times(self) -> TokenTimes:
@@ -137,6 +148,13 @@ class TokenRecord:
             token = values.get(key)
             if token is not None and not _PRINTABLE.fullmatch(token):
                 raise ValueError(f"key '{key}' holds characters a token cannot have")
+        place, ref = values.get("kept_in", "file"), values.get("keyring_ref")
+        if place not in ("file", "keyring"):
+            raise ValueError("key 'kept_in' is neither \"file\" nor \"keyring\"")
+        if place == "keyring" and (ref is None or not _KEYRING_REF.fullmatch(ref)):
+            raise ValueError("key 'keyring_ref' does not name a keyring entry")
+        if place == "keyring" and (values.get("access_token") or values.get("refresh_token")):
+            raise ValueError("a keyring record holds tokens in the file too")
         return cls(**values)
 
 
@@ -147,6 +165,7 @@ class _NewerFormat(ValueError):
 
 
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
+_KEYRING_REF = re.compile(r"[0-9]{1,16}-[0-9a-f]{12}")
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -222,8 +241,11 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
 class TokenStore:
     """Records on disk under one folder, with a lock file per profile."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, placement: SecretPlacement | None = None) -> None:
         self.folder = folder
+        #: Where writes put the tokens; without one a record stays where it is and a new
+        #: one goes to the file.
+        self.placement = placement
 
     def path(self, profile: str) -> Path:
         """The record file of a profile."""
@@ -286,6 +308,25 @@ class TokenStore:
         except OSError as exc:
             raise StoreError(f"cannot read {path}: {_reason(exc)}") from None
         _tighten(path, 0o600)
+        record = self._parse(path, profile, raw)
+        if record is None or record.kept_in != "keyring":
+            return record
+        from tokenwarden.secretstore import MissingEntry, fill
+
+        for _ in range(3):  # a writer may have moved on and deleted the entry we were sent to
+            try:
+                return fill(record, path)
+            except MissingEntry:
+                again = _read_or_empty(path)
+                newer = self._parse(path, profile, again) if again else None
+                if newer is None or newer.keyring_ref == record.keyring_ref:
+                    raise
+                if newer.kept_in != "keyring":
+                    return newer
+                record = newer
+        return fill(record, path)
+
+    def _parse(self, path: Path, profile: str, raw: bytes) -> TokenRecord:
         try:
             return TokenRecord.from_json(json.loads(raw))
         except _NewerFormat as exc:
@@ -300,8 +341,34 @@ class TokenStore:
             ) from None
 
     def write(self, record: TokenRecord) -> None:
-        """Replace a profile's record atomically (temp file, fsync, rename, fsync folder)."""
+        """Replace a profile's record atomically (temp file, fsync, rename, fsync folder).
+
+        Tokens bound for the keyring are written there first and the entry the previous
+        record named is deleted only once the new record is in place.
+        """
         self.ensure_folder()
+        from tokenwarden.secretstore import SecretPlacement
+
+        placement = self.placement or SecretPlacement({}, default="keep")
+        current = self._placed(record.profile)
+        record, old_ref = placement.stash(record, current, self.folder)
+        self._replace(record)
+        if record.kept_in == "keyring" or old_ref is not None:
+            placement.sweep(record.profile, record.keyring_ref, old_ref)
+
+    def _placed(self, profile: str) -> tuple[str, str | None] | None:
+        """(kept_in, keyring_ref) of the record on disk; None when none is readable."""
+        try:
+            data = json.loads(self.path(profile).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        ref = data.get("keyring_ref")
+        place = "keyring" if data.get("kept_in") == "keyring" else "file"
+        return place, ref if isinstance(ref, str) and _KEYRING_REF.fullmatch(ref) else None
+
+    def _replace(self, record: TokenRecord) -> None:
         payload = json.dumps(record.to_json(), indent=1).encode()
         target = self.path(record.profile)
         try:
@@ -324,9 +391,10 @@ class TokenStore:
         _fsync_folder(self.folder)
 
     def delete(self, profile: str) -> None:
-        """Remove a profile's record (sign-out)."""
+        """Remove a profile's record (sign-out), and its keyring entries after it."""
         self.check_safe()
         path = self.path(profile)
+        current = self._placed(profile)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -334,6 +402,10 @@ class TokenStore:
         except OSError as exc:
             raise StoreError(f"cannot remove {path}: {_reason(exc)}") from None
         _fsync_folder(self.folder)
+        if current is not None and current[0] == "keyring":
+            from tokenwarden.secretstore import SecretPlacement
+
+            (self.placement or SecretPlacement({})).sweep(profile, None, current[1])
 
     def quarantine(self, profile: str) -> Path | None:
         """Move an unreadable record aside so a new sign-in can proceed; returns where."""
@@ -377,6 +449,13 @@ class TokenStore:
     def lock_error(self, profile: str, exc: OSError) -> StoreError:
         """What to say when the lock file cannot be created or opened."""
         return StoreError(f"cannot take the lock {self.lock_path(profile)}: {_reason(exc)}")
+
+
+def _read_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _reason(exc: OSError) -> str:

@@ -17,6 +17,7 @@ from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
 from tokenwarden.errors import SignInRequired, StoreError
 from tokenwarden.paths import locations
+from tokenwarden.secretstore import placement_for
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import TERMINAL, SessionState, Status, humanize, login_command
 from tokenwarden.store import TokenStore
@@ -28,12 +29,17 @@ T = TypeVar("T")
 async def open_manager(*, background: bool = False) -> AsyncIterator[SessionManager]:
     """A session manager over the user's config and store, closed afterwards."""
     where = locations()
-    manager = SessionManager(load_config(where), TokenStore(where.store_dir),
-                             background=background, wording=TERMINAL)
+    config = load_config(where)
+    store = TokenStore(where.store_dir, placement_for(config, notice=_notice))
+    manager = SessionManager(config, store, background=background, wording=TERMINAL)
     try:
         yield manager
     finally:
         await manager.close()
+
+
+def _notice(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _run(work: Callable[[SessionManager], Awaitable[T]]) -> T:

@@ -121,6 +121,7 @@ class TokenwardenServer(LanguageServer):
 
     def setup(self, initialization_options: Any) -> None:
         """Options, configuration and the session manager (no network)."""
+        from tokenwarden.secretstore import placement_for
         from tokenwarden.session import SessionManager
         from tokenwarden.store import TokenStore
 
@@ -130,7 +131,7 @@ class TokenwardenServer(LanguageServer):
         config, config_problems = self._config(options)
         where = locations()
         self.manager = SessionManager(
-            config, TokenStore(where.store_dir), background=True,
+            config, TokenStore(where.store_dir, placement_for(config)), background=True,
             warn_before_seconds=options.warn_before_expiry_seconds,
         )
         self.options = options
