@@ -53,6 +53,7 @@ async def diagnose(profile_name: str | None = None) -> list[Finding]:
     findings.extend(await _provider(profile, config))
     findings.append(_folders(where))
     findings.extend(_store(where, profile.name))
+    findings.append(_keyring(where, config, profile.name))
     findings.extend(_servers(where))
     return findings
 
@@ -143,6 +144,24 @@ def _store(where: Locations, name: str) -> list[Finding]:
                                 f"refreshable: {bool(record.refresh_token)}"))
     findings.append(_lock(store, name))
     return findings
+
+
+def _keyring(where: Locations, config: Config, name: str) -> Finding:
+    """Which store holds the profile's tokens, and whether the keyring can be reached."""
+    from tokenwarden.secretstore import keyring_backend
+
+    setting = config.store_of(name)
+    placed = TokenStore(where.store_dir).placed(name)
+    holds = f"tokens in the {placed[0]}" if placed else "no tokens stored"
+    problem = keyring_backend().unusable()
+    if problem is None:
+        return Finding("keyring", "ok", f"store = \"{setting}\", {holds}; the keyring is "
+                       "reachable and unlocked")
+    detail, _, fix = problem.partition(": ")
+    needed = setting == "keyring" or (placed is not None and placed[0] == "keyring")
+    return Finding("keyring", "fail" if needed else "ok",
+                   f"store = \"{setting}\", {holds}; keyring not usable: {detail}",
+                   fix if needed else None)
 
 
 def _folders(where: Locations) -> Finding:

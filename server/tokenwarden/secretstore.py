@@ -115,10 +115,9 @@ class Keyring:
             return f"{exc}: check the keyring daemon, or use store = \"file\""
 
     def _probe(self) -> str | None:
-        import keyring
         from keyring.backends import fail
 
-        backend = keyring.get_keyring()
+        backend = _backend()
         if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
             return ("no keyring backend is available: install and start a Secret Service "
                     "(gnome-keyring, KeePassXC), or use store = \"file\"")
@@ -137,26 +136,25 @@ class Keyring:
 
     def put(self, username: str, value: str) -> None:
         """Write one entry (retried; the same value again is harmless)."""
-        import keyring
-
-        _attempts("to save the tokens", lambda: keyring.set_password(SERVICE, username, value))
+        _attempts("to save the tokens", lambda: _backend().set_password(SERVICE, username, value))
 
     def get(self, username: str) -> str | None:
         """One entry, None when there is none."""
         if sys.platform.startswith("linux") and _session_bus():
             return _attempts("to read the tokens", lambda: _secret_service_get(username))
-        import keyring
+        def read() -> str | None:
+            value = _backend().get_password(SERVICE, username)
+            return value if isinstance(value, str) else None
 
-        return _attempts("to read the tokens", lambda: keyring.get_password(SERVICE, username))
+        return _attempts("to read the tokens", read)
 
     def delete(self, username: str) -> None:
         """Remove one entry; one that is already gone is fine."""
-        import keyring
         from keyring.errors import PasswordDeleteError
 
         def remove() -> None:
             with contextlib.suppress(PasswordDeleteError):
-                keyring.delete_password(SERVICE, username)
+                _backend().delete_password(SERVICE, username)
 
         _attempts("to delete old tokens", remove)
 
@@ -165,6 +163,21 @@ class Keyring:
         if not (sys.platform.startswith("linux") and _session_bus()):
             return []
         return _attempts("to list entries", lambda: _secret_service_names(profile))
+
+
+def _backend() -> Any:
+    """The Secret Service on Linux with a session bus; else what ``keyring`` picks.
+
+    Named outright on Linux: ``keyring``'s own choice probes the daemon once, and a busy
+    gnome-keyring then leaves a process with no backend at all instead of a call to retry.
+    """
+    if sys.platform.startswith("linux") and _session_bus():
+        from keyring.backends import SecretService
+
+        return SecretService.Keyring()  # type: ignore[no-untyped-call]
+    import keyring
+
+    return keyring.get_keyring()
 
 
 def _session_bus() -> bool:

@@ -290,6 +290,9 @@ class TokenStore:
         except OSError as exc:
             raise StoreError(f"cannot write to the token store folder {self.folder}: "
                              f"{_reason(exc)}") from None
+        if self.placement is not None:  # store = "keyring" without a usable keyring: say so now
+            placed = self.placed(profile)
+            self.placement.where(profile, placed[0] if placed else None, self.folder)
         try:
             self.read(profile)
         except NewerStoreFormat:
@@ -350,13 +353,13 @@ class TokenStore:
         from tokenwarden.secretstore import SecretPlacement
 
         placement = self.placement or SecretPlacement({}, default="keep")
-        current = self._placed(record.profile)
+        current = self.placed(record.profile)
         record, old_ref = placement.stash(record, current, self.folder)
         self._replace(record)
         if record.kept_in == "keyring" or old_ref is not None:
             placement.sweep(record.profile, record.keyring_ref, old_ref)
 
-    def _placed(self, profile: str) -> tuple[str, str | None] | None:
+    def placed(self, profile: str) -> tuple[str, str | None] | None:
         """(kept_in, keyring_ref) of the record on disk; None when none is readable."""
         try:
             data = json.loads(self.path(profile).read_bytes())
@@ -394,7 +397,7 @@ class TokenStore:
         """Remove a profile's record (sign-out), and its keyring entries after it."""
         self.check_safe()
         path = self.path(profile)
-        current = self._placed(profile)
+        current = self.placed(profile)
         try:
             path.unlink()
         except FileNotFoundError:

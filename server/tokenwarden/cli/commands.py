@@ -131,6 +131,37 @@ def logout(args: argparse.Namespace) -> int:
     return 0
 
 
+def store(args: argparse.Namespace) -> int:
+    """``store migrate --to keyring|file``: move a signed-in profile's tokens, under its lock."""
+    from tokenwarden.secretstore import SecretPlacement
+
+    where = locations()
+    config = load_config(where)
+    name = config.profile(args.profile).name
+    target = TokenStore(where.store_dir, SecretPlacement({name: args.to}, notice=_notice))
+    with target.locked(name, timeout=60.0):
+        record = target.read(name)
+        if record is None:
+            print(f"tokenwarden: {name}: not signed in, nothing to move (run: "
+                  f"{login_command(name)})", file=sys.stderr)
+            return 3
+        if record.kept_in == args.to:
+            print(f"{name}: the tokens are already in the {_store_words(args.to)}")
+            return 0
+        target.write(record)
+    print(f"{name}: the tokens moved to the {_store_words(args.to)}; no new sign-in needed")
+    setting = config.store_of(name)
+    if setting != "auto" and setting != args.to:
+        print(f"tokenwarden: {name}: config.toml says store = \"{setting}\": set it to "
+              f"\"{args.to}\" or \"auto\", or the next renewal moves them back",
+              file=sys.stderr)
+    return 0
+
+
+def _store_words(place: str) -> str:
+    return "OS keyring" if place == "keyring" else "0600 store file"
+
+
 def login(args: argparse.Namespace) -> int:
     """Sign in with a device code, showing progress until it completes."""
     from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
