@@ -8,11 +8,14 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "system packages (editors for the end-to-end editor tests)"
+step "system packages (editors for the end-to-end editor tests, gnome-keyring + dbus)"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  # store = "keyring" tests: a private gnome-keyring (Secret Service) inside dbus-run-session
+  command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+  command -v dbus-run-session >/dev/null || need+=(dbus)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
