@@ -41,7 +41,7 @@ class Finding:
 async def diagnose(profile_name: str | None = None) -> list[Finding]:
     """Run every check; never raises for a problem it can describe."""
     where = locations()
-    findings = _environment()
+    findings = [*_environment(), _folders(where)]  # whatever the config says
     try:
         config = load_config(where)
         findings.extend(_config_file(where))
@@ -51,7 +51,6 @@ async def diagnose(profile_name: str | None = None) -> list[Finding]:
         return findings
     findings.append(Finding("profile", "ok", f"profile '{profile.name}' → {profile.issuer}"))
     findings.extend(await _provider(profile, config))
-    findings.append(_folders(where))
     findings.extend(_store(where, profile.name))
     findings.append(_keyring(where, config, profile.name))
     findings.extend(_servers(where))

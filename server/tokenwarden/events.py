@@ -119,10 +119,14 @@ def follow_events(folder: Path, profile: str | None = None,
         if size < position:
             position = 0  # rotated
         if size > position:
-            with path.open(encoding="utf-8") as handle:
-                handle.seek(position)
-                chunk = handle.read()
-                position = handle.tell()
+            try:
+                with path.open(encoding="utf-8", errors="replace") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                    position = handle.tell()
+            except OSError as exc:
+                raise StoreError(f"cannot read the auth event log {path}: "
+                                 f"{exc.strerror}") from None
             for line in chunk.splitlines():
                 event = _parse(line)
                 if event is not None and (profile is None or event.get("profile") == profile):

@@ -200,6 +200,9 @@ class Renewer:
         session.refreshing = False
         new = record_from_response(record, response, sent_at, profile=session.profile,
                                    endpoints=endpoints)
+        if record.token_endpoint is None:
+            log.info("the record of profile %s predates grant binding: bound it to %s",
+                     session.profile.name, endpoints.token_endpoint)
         registry.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,

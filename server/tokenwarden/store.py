@@ -74,7 +74,7 @@ class TokenRecord:
     access_token: str | None
     obtained_at: datetime
     client_id: str = ""
-    # The grant's binding (DESIGN.md "Grant binding"): where it was obtained. None in a
+    # The grant's binding (docs/security.md): where it was obtained. None in a
     # record written before binding existed; filled at its next write.
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None

@@ -179,11 +179,11 @@ def login(args: argparse.Namespace) -> int:
                 webbrowser.open(started.verification_uri_complete or started.verification_uri)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
         result = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
-        if result.last_error is not None and result.last_error.code == StoreError.code:
-            raise StoreError(result.last_error.message)  # approved, but not kept: exit 2
         if result.state is SessionState.SIGNED_IN and result.last_error is None:
             print(f"{result.profile}: {result.message}")
             return 0
+        if result.last_error is not None and result.last_error.code == StoreError.code:
+            raise StoreError(result.last_error.message)  # approved, but not kept: exit 2
         print(f"tokenwarden: {_login_failure(result)}", file=sys.stderr)
         return 3
 

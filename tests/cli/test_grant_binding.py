@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 
-from tests.core.cli_support import one_line, run_cli, snapshot
+from tests.cli.conftest import cli
+from tests.cli.disk import one_line, snapshot
 from tests.core.conftest import configure, manager_for, sign_in
 from tokenwarden.config import write_profile
 
@@ -50,10 +51,10 @@ async def test_a_moved_token_endpoint_never_receives_the_grant(make_devserver, h
     store_before = snapshot(home / "store")
     server.reset_stats()
 
-    token = run_cli(home, "token")
-    refresh = run_cli(home, "refresh")
-    logout = run_cli(home, "logout")
-    status = run_cli(home, "status", "--json")
+    token = cli(home, "token")
+    refresh = cli(home, "refresh")
+    logout = cli(home, "logout")
+    status = cli(home, "status", "--json")
 
     assert token.returncode == 3 and token.stdout == ""
     assert CHANGED in one_line(token.stderr)
@@ -73,7 +74,7 @@ async def test_another_client_id_gets_no_fast_path_token(make_devserver, home):
     server = await signed_in(make_devserver, home)
     write_profile(home / "config.toml", "default", {
         "issuer": server.issuer, "client_id": "someone-else", "scopes": ["openid"]})
-    done = run_cli(home, "token")
+    done = cli(home, "token")
     assert done.returncode == 3 and done.stdout == ""
     assert CHANGED in one_line(done.stderr)
 
@@ -87,8 +88,8 @@ async def test_a_record_from_before_binding_is_used_and_bound_at_its_next_write(
         del record[key]
     path.write_text(json.dumps(record), encoding="utf-8")
 
-    token = run_cli(home, "token")
-    refresh = run_cli(home, "refresh")
+    token = cli(home, "token")
+    refresh = cli(home, "refresh")
 
     assert token.returncode == 0 and token.stdout.strip() == record["access_token"]
     assert refresh.returncode == 0, refresh.stderr
@@ -106,7 +107,7 @@ async def test_signing_in_again_replaces_a_mismatched_session(make_devserver, ho
     assert manager.status().state.value == "expired"
     await sign_in(manager, server)  # asserts signedIn
     await manager.close()
-    done = run_cli(home, "token")
+    done = cli(home, "token")
     record = json.loads((home / "store" / "default.json").read_text(encoding="utf-8"))
     assert done.returncode == 0 and done.stdout.strip() == record["access_token"]
     assert record["client_id"] == "someone-else"

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.cli_support import one_line, run_cli
+from tests.cli.conftest import cli
+from tests.cli.disk import one_line
 from tokenwarden.cli.fastpath import try_fast_token
 from tokenwarden.config import write_profile
 from tokenwarden.errors import StoreError
@@ -73,7 +74,7 @@ HOSTILE = [
 def test_a_hostile_store_value_is_one_line_exit_2_and_left_as_is(home, key, raw, command):
     path = write_home(home, _replace(json.dumps(good_record()), key, raw))
     before = path.read_bytes()
-    done = run_cli(home, *command)
+    done = cli(home, *command)
     line = one_line(done.stderr)
     assert done.returncode == 2, line
     assert line.startswith(f"tokenwarden: {path} is not a valid tokenwarden record (")
@@ -87,7 +88,7 @@ def test_a_record_of_a_newer_format_says_upgrade_never_delete(home, command):
     data = {**good_record(), "version": 99, "something_new": {"x": 1}}
     path = write_home(home, json.dumps(data))
     before = path.read_bytes()
-    done = run_cli(home, *command)
+    done = cli(home, *command)
     line = one_line(done.stderr)
     assert done.returncode == 2
     assert line == (f"tokenwarden: {path} was written by a newer tokenwarden (format 99; this "

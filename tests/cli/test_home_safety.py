@@ -11,21 +11,13 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.core.cli_support import (
-    USER_CODE,
-    cli_env,
-    command,
-    one_line,
-    read_only,
-    run_cli,
-    snapshot,
-)
+from tests.cli.conftest import cli
+from tests.cli.disk import cli_under, one_line, read_only, snapshot
 from tests.core.conftest import configure, manager_for, sign_in
 
 OTHER_UID = 65534  # nobody
@@ -44,7 +36,7 @@ def test_login_in_a_home_others_can_write_is_refused_before_a_code(make_devserve
                                                                     shared_home):
     server = make_devserver()
     configure(shared_home, server)
-    done = run_cli(shared_home, "login", "--no-browser")
+    done = cli(shared_home, "login", "--no-browser")
     line = one_line(done.stderr)
     assert done.returncode == 2
     assert f"{shared_home} can be written by other users (mode 777)" in line
@@ -60,7 +52,7 @@ def test_a_store_folder_of_another_user_is_refused_before_a_code(make_devserver,
     store = home / "store"
     store.mkdir(mode=0o700)
     os.chown(store, OTHER_UID, OTHER_UID)
-    done = run_cli(home, "login", "--no-browser")
+    done = cli(home, "login", "--no-browser")
     line = one_line(done.stderr)
     assert done.returncode == 2
     assert f"{store} belongs to another user (uid {OTHER_UID})" in line
@@ -79,7 +71,7 @@ async def test_the_event_log_never_follows_a_planted_symlink(make_devserver, hom
     log = home / "log" / "auth-events.jsonl"
     log.unlink()
     log.symlink_to(victim)
-    done = run_cli(home, "logout")
+    done = cli(home, "logout")
     assert done.returncode == 0, done.stderr
     assert victim.read_text(encoding="utf-8") == "# the user's own file\n"
     assert log.is_symlink()
@@ -89,7 +81,7 @@ async def test_the_event_log_never_follows_a_planted_symlink(make_devserver, hom
 def test_doctor_fails_a_home_others_can_write(make_devserver, shared_home):
     server = make_devserver()
     configure(shared_home, server)
-    done = run_cli(shared_home, "doctor", "--json")
+    done = cli(shared_home, "doctor", "--json")
     findings = json.loads(done.stdout)
     assert done.returncode == 1
     home_check = next(f for f in findings if f["check"] == "folders")
@@ -124,7 +116,7 @@ def test_login_in_a_read_only_home_is_refused_before_a_code(make_devserver, home
     wrap = read_only(home)
     if wrap is None:
         pytest.skip("needs root with mount namespaces (a read-only mount)")
-    done = run_cli(home, "login", "--no-browser", wrap=wrap)
+    done = cli_under(wrap, home, "login", "--no-browser")
     line = one_line(done.stderr)
     assert done.returncode == 2
     assert line == (f"tokenwarden: cannot create the token store folder {home / 'store'}: "
@@ -143,14 +135,14 @@ async def test_commands_in_a_read_only_home_say_why_in_one_line(make_devserver, 
     await manager.close()
     before = snapshot(home)
     for args in (["logout"], ["refresh"]):
-        done = run_cli(home, *args, wrap=read_only_wrap)
+        done = cli_under(read_only_wrap, home, *args)
         line = one_line(done.stderr)
         assert done.returncode == 2, (args, line)
         assert str(home / "store") in line, (args, line)
-    status = run_cli(home, "status", wrap=read_only_wrap)
+    status = cli_under(read_only_wrap, home, "status")
     assert status.returncode == 0 and status.stderr == ""
     assert status.stdout.startswith("default: Signed in")
-    doctor = run_cli(home, "doctor", "--json", wrap=read_only_wrap)
+    doctor = cli_under(read_only_wrap, home, "doctor", "--json")
     assert "Traceback" not in doctor.stderr and "unexpected" not in doctor.stderr
     lock = next(f for f in json.loads(doctor.stdout) if f["check"] == "lock")
     assert lock["level"] == "fail" and str(home / "store") in lock["detail"]
@@ -158,27 +150,17 @@ async def test_commands_in_a_read_only_home_say_why_in_one_line(make_devserver, 
     assert server.stats()["revocations"] == 0
 
 
-def test_a_save_failing_after_approval_revokes_what_was_issued(make_devserver, home):
+def test_a_save_failing_after_approval_revokes_what_was_issued(make_devserver, home,
+                                                              start_cli):
     server = make_devserver()
     configure(home, server)
-    login = subprocess.Popen(command("login", "--no-browser"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=cli_env(home))
-    try:
-        assert login.stdout is not None
-        code = None
-        while code is None:
-            line = login.stdout.readline()
-            assert line, "login ended before showing a code"
-            found = USER_CODE.search(line)
-            code = found.group(0) if found else None
-        shutil.rmtree(home / "store")  # the store becomes impossible to write
-        (home / "store").write_text("not a folder\n", encoding="utf-8")
-        server.approve(code)
-        _out, err = login.communicate(timeout=60)
-    finally:
-        login.kill()
-    line = one_line(err)
-    assert login.returncode == 2
+    login = start_cli(home, "login", "--no-browser")
+    code = login.user_code()
+    shutil.rmtree(home / "store")  # the store becomes impossible to write
+    (home / "store").write_text("not a folder\n", encoding="utf-8")
+    server.approve(code)
+    assert login.finish() == 2
+    line = one_line("\n".join(login.stderr))
     assert f"{home / 'store'}" in line
     assert line.endswith("the tokens just issued were revoked")
     assert server.stats()["device_code_ok"] == 1
@@ -193,7 +175,7 @@ def test_proxy_on_a_port_in_use_says_so_in_one_line(make_devserver, home):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = run_cli(home, "proxy", "--upstream", server.issuer,
+        done = cli(home, "proxy", "--upstream", server.issuer,
                        "--listen", f"127.0.0.1:{port}")
     assert done.returncode == 2
     assert one_line(done.stderr) == (f"tokenwarden: cannot listen on 127.0.0.1:{port}: "

@@ -1,31 +1,13 @@
-"""Driving the real `tokenwarden` command in a subprocess against a temporary home."""
+"""What a failed command leaves: its one stderr line and the files on disk; a read-only home."""
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-USER_CODE = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b")
-
-
-def cli_env(home: Path) -> dict[str, str]:
-    """The environment of a CLI run: only the home and a plain PATH."""
-    return {"TOKENWARDEN_HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-
-
-def command(*args: str) -> list[str]:
-    """argv of ``tokenwarden ARGS`` with this interpreter."""
-    return [sys.executable, "-m", "tokenwarden", *args]
-
-
-def run_cli(home: Path, *args: str, wrap: list[str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """Run ``tokenwarden ARGS`` (optionally under ``wrap``) and wait for it."""
-    return subprocess.run([*(wrap or []), *command(*args)], capture_output=True, text=True,
-                          env=cli_env(home), timeout=timeout, check=False)
+from tests.cli.conftest import cli_env
 
 
 def one_line(stderr: str) -> str:
@@ -55,5 +37,13 @@ def read_only(home: Path) -> list[str] | None:
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         return None
-    script = ('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && exec "$@"')
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && exec "$@"'
     return ["unshare", "-m", "sh", "-c", script, str(home)]
+
+
+def cli_under(wrap: list[str], home: Path, *args: str,
+              timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``tokenwarden ARGS`` under the command prefix ``wrap`` (e.g. ``read_only``)."""
+    return subprocess.run([*wrap, sys.executable, "-m", "tokenwarden", *args],
+                          capture_output=True, text=True, env=cli_env(home), timeout=timeout,
+                          check=False)
