@@ -132,6 +132,10 @@ async function showStatus(ctx: CommandContext): Promise<void> {
   if (status.lastError !== null) {
     details.push(`Last error: ${status.lastError.message} (${status.lastError.code})`);
   }
+  const server = ctx.server.launchDescription;
+  if (server !== undefined) {
+    details.push(`Server: ${server}`);
+  }
   const choice = await showInformationMessage(`tokenwarden [${status.profile}]: ${details.join(' — ')}`, SHOW_LOG);
   if (choice === SHOW_LOG) {
     ctx.log.show();
