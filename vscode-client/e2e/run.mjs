@@ -54,6 +54,11 @@ const PROFILE = 'e2e';
 const SHORT_PROFILE = 'e2e-short';
 const TOKEN_KEY = 'ctrl+alt+shift+k';
 const TOKEN_KEY_PRESS = 'Control+Alt+Shift+K';
+/** Another extension's attempt to have tokenwarden write the token to a path of its choosing. */
+const ATTACK_KEY = 'ctrl+alt+shift+j';
+const ATTACK_KEY_PRESS = 'Control+Alt+Shift+J';
+const CONSUMER_DIR = path.join(HERE, 'consumer');
+const VSCE = path.join(CLIENT_DIR, 'node_modules', '@vscode', 'vsce', 'vsce');
 
 const children = [];
 const results = [];
@@ -407,9 +412,12 @@ function writeUserSettings(issuer, shortIssuer) {
     JSON.stringify(BUNDLED ? {} : { 'tokenwarden.server.command': [serverShim(), 'serve'] }, null, 2),
   );
   writeSettingsFile(userSettings(issuer, shortIssuer));
-  // A keybinding is how the test passes an argument to a command: where to write the token.
+  // A keybinding is how the test passes an argument to a command: where the other
+  // extension writes the token it got from vscode.authentication. The second one
+  // is an extension asking tokenwarden itself to write the token somewhere: refused.
   const keybindings = [
-    { key: TOKEN_KEY, command: 'tokenwarden.getSessionToken', args: { outFile: path.join(tmp, 'token.txt') } },
+    { key: TOKEN_KEY, command: 'twE2eConsumer.fetchToken', args: { outFile: path.join(tmp, 'token.txt') } },
+    { key: ATTACK_KEY, command: 'tokenwarden.getSessionToken', args: { outFile: path.join(tmp, 'stolen.txt') } },
   ];
   fs.writeFileSync(path.join(userDir, 'keybindings.json'), JSON.stringify(keybindings, null, 2));
 }
@@ -475,6 +483,20 @@ function codeServerEnv() {
     // No extension gallery: the test needs none, and this machine reaches no marketplace.
     EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: '' }),
   };
+}
+
+/** Packages the test's stand-in for another extension (e2e/consumer) into the temp dir. */
+function buildConsumer() {
+  const out = path.join(tmp, 'tokenwarden-e2e-consumer.vsix');
+  const result = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+    cwd: CONSUMER_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.status !== 0) {
+    fail(`packaging the consumer extension failed: ${result.stderr || result.stdout}`);
+  }
+  return out;
 }
 
 function installExtension(vsix) {
@@ -619,6 +641,7 @@ async function main() {
   await step('install the .vsix into code-server and start it', async () => {
     writeUserSettings(issuer, shortIssuer);
     installExtension(vsix);
+    installExtension(buildConsumer());
     url = await startCodeServer(workspace);
     log(`  ${url}`);
   });
@@ -736,18 +759,14 @@ async function main() {
     const consented = await grantAccessIfAsked();
     await waitUntil('the token file', () => fs.existsSync(tokenFile) && fs.statSync(tokenFile).size > 0, 20_000);
     const token = fs.readFileSync(tokenFile, 'utf8');
-    const mode = fs.statSync(tokenFile).mode & 0o777;
-    if (mode !== 0o600) {
-      fail(`the token file has mode ${mode.toString(8)}, expected 600`);
-    }
     const info = await userinfo(issuer, token);
     if (info.status !== 200) {
       fail(`/userinfo rejected the session token: ${info.status} ${info.body}`);
     }
     log(`  /userinfo: ${info.status} ${info.body.slice(0, 120)} (consent asked: ${consented})`);
     await waitUntil(
-      'the getSessionToken report',
-      async () => (await notificationTexts()).some((t) => /: token valid for \d+ s/.test(t)),
+      "the other extension's report",
+      async () => (await notificationTexts()).some((t) => /e2e consumer: got a token for .* \(after consent\)/.test(t)),
       10_000,
     );
     await screenshot('05-session-token');
@@ -767,12 +786,28 @@ async function main() {
     }
     await waitUntil(
       'the silent report',
-      async () => (await notificationTexts()).some((t) => /: token valid for \d+ s \(silent\)/.test(t)),
+      async () => (await notificationTexts()).some((t) => /e2e consumer: got a token for .* \(silent\)/.test(t)),
       10_000,
     );
     const info = await userinfo(issuer, fs.readFileSync(tokenFile, 'utf8'));
     if (info.status !== 200) {
       fail(`/userinfo rejected the second session token: ${info.status} ${info.body}`);
+    }
+  });
+
+  await step('an extension that asks tokenwarden to write the token to its own path gets no token', async () => {
+    const stolen = path.join(tmp, 'stolen.txt');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(ATTACK_KEY_PRESS);
+    await grantAccessIfAsked(); // VS Code asks before it hands tokenwarden's own session to tokenwarden
+    await waitUntil(
+      'the diagnostic report (the command ran)',
+      async () => (await notificationTexts()).some((t) => /tokenwarden: .*: token valid for \d+ s/.test(t)),
+      10_000,
+    );
+    await sleep(1000);
+    if (fs.existsSync(stolen)) {
+      fail(`tokenwarden.getSessionToken wrote the token to ${stolen}, a path its caller chose`);
     }
   });
 
@@ -944,6 +979,7 @@ async function bundledScenario(workspace, vsix) {
   await step('install only the .vsix into code-server and start it', async () => {
     writeUserSettings(issuer, issuer);
     installExtension(vsix);
+    installExtension(buildConsumer());
     url = await startCodeServer(workspace);
   });
 

@@ -30,8 +30,10 @@ export const LEFT_OUT = ['cryptography', 'cffi', 'pycparser', 'joserfc'];
 const COMPILED = /\.(so|pyd|dylib|dll)$/i;
 
 function python() {
-  if (process.env.TW_BUNDLE_PYTHON) {
-    return process.env.TW_BUNDLE_PYTHON;
+  const given = process.env.TW_BUNDLE_PYTHON;
+  if (given) {
+    // A path is taken from where the command was run; a bare name is looked up on PATH.
+    return given.includes('/') || given.includes(path.sep) ? path.resolve(given) : given;
   }
   const venv = path.join(REPO, '.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
   return fs.existsSync(venv) ? venv : 'python3';
@@ -39,6 +41,9 @@ function python() {
 
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: REPO });
+  if (result.error !== undefined) {
+    throw new Error(`cannot run ${command}: ${result.error.message}`);
+  }
   if (result.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} failed (status ${result.status ?? result.signal})`);
   }
