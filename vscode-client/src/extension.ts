@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const restartSoon = debounce(() => void runServer(), RESTART_DEBOUNCE_MS);
 
   const signInFlow = new SignInFlow(server, store, log, options);
-  const statusBar = new StatusBar(store, server, () => options().profile);
+  const statusBar = new StatusBar(store, server, () => options().profile, () => options().warnBeforeExpirySeconds);
   const authProvider = new TokenwardenAuthenticationProvider(server, store, signInFlow, options, log);
   const problems = new ServerProblems(server, log, runServer);
 
