@@ -114,6 +114,8 @@ class DevApp:
                 request_id=request.request_id,
                 status=status,
                 fault=fault,
+                parameters=request.parameter_names,
+                authorization=request.authorization_scheme,
             )
         )
 
