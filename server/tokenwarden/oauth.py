@@ -466,11 +466,11 @@ class OAuthClient:
             # is what RFC 6749 §6 asks of the client: keep using the old one.
             return parse_token_response(data, request_id_of(_last_response.get()))
 
-    async def revoke(self, token: str, hint: str) -> None:
-        """Revoke a token at the provider (RFC 7009); a no-op without the endpoint."""
+    async def revoke(self, token: str, hint: str) -> bool:
+        """Revoke a token at the provider (RFC 7009); False when it has no endpoint for it."""
         endpoints = await self.endpoints()
         if not endpoints.revocation_endpoint:
-            return
+            return False
         async with classified("revocation"):
             response = await self._client.revoke_token(
                 endpoints.revocation_endpoint, token=token, token_type_hint=hint,
@@ -479,6 +479,7 @@ class OAuthClient:
             _record_response(response)
             if response.status_code >= 400:
                 raise classify_http_status(response)
+            return True
 
     async def userinfo(self, access_token: str) -> dict[str, Any]:
         """The signed-in account's claims (used only to label the account)."""
