@@ -40,6 +40,12 @@ from tokenwarden.errors import (
     TransportError,
 )
 from tokenwarden.redaction import silence_secret_loggers
+from tokenwarden.untrusted import (
+    browsable_uri,
+    is_bearer_token,
+    is_refresh_token,
+    printable,
+)
 
 log = logging.getLogger(__name__)
 silence_secret_loggers()
@@ -149,8 +155,8 @@ def checked_document(profile: Profile, document: Mapping[str, Any], url: str) ->
         )
     if issuer.rstrip("/") != profile.issuer.rstrip("/"):
         raise ConfigError(
-            f"the provider's discovery document at {url} names issuer '{issuer[:200]}', which "
-            "does not match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            f"the provider's discovery document at {url} names issuer '{printable(issuer, 200)}', "
+            "which does not match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
             profile=profile.name, key="issuer",
         )
     return dict(document)
@@ -211,8 +217,9 @@ def request_id_of(response: httpx2.Response | None) -> str | None:
 def details_of(response: httpx2.Response | None, error: str | None = None,
                description: str | None = None) -> ErrorDetails:
     """Structured facts about a failed answer (the provider's fields may be any JSON)."""
-    error = None if error is None else str(error)[:100]
-    description = None if description is None else str(description)
+    # Both are the server's words, shown to the user: no control characters.
+    error = None if error is None else printable(str(error), 100)
+    description = None if description is None else printable(str(description), 300)
     if response is None:
         return ErrorDetails(error=error, description=description)
     return ErrorDetails(
@@ -231,7 +238,8 @@ def classify_oauth_error(error: str, description: str | None,
         description = f"{error}: {description}" if description else error
         error = OAUTH_ERROR_ALIASES[error]
     details = details_of(response, error, description)
-    text = f"{error}: {description}" if description else error
+    error = details.error or "error"
+    text = f"{error}: {details.description}" if details.description else error
     status = details.status or 400
     if error in RETRYABLE_OAUTH_ERRORS or status >= 500 or status == 429:
         return ServerError(f"the provider is temporarily failing ({text})", details)
@@ -241,7 +249,7 @@ def classify_oauth_error(error: str, description: str | None,
 def classify_http_status(response: httpx2.Response) -> OAuthError:
     """An error for an answer that is not a JSON OAuth response."""
     status = response.status_code
-    kind = response.headers.get("content-type", "unknown").split(";")[0]
+    kind = printable(response.headers.get("content-type", "unknown").split(";")[0], 60)
     details = details_of(response, None, f"HTTP {status} with {kind} body")
     if status >= 500 or status == 429:
         return ServerError(f"the provider answered HTTP {status}", details)
@@ -320,10 +328,22 @@ def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> Tok
         raise MalformedResponse("the token answer has no access_token",
                                 ErrorDetails(request_id=request_id))
     refresh = data.get("refresh_token")
+    # Checked before anything is stored: a CR/LF in a token would split the request
+    # of every consumer it is put in a header for (RFC 6750 §2.1, RFC 6749 A.17).
+    if not is_bearer_token(access):
+        raise TerminalOAuthError(
+            "the provider's access_token has characters a bearer token may not have "
+            "(RFC 6750 §2.1 b64token); it was not stored",
+            ErrorDetails(error="invalid_token_response", request_id=request_id))
+    if isinstance(refresh, str) and refresh and not is_refresh_token(refresh):
+        raise TerminalOAuthError(
+            "the provider's refresh_token has characters a refresh token may not have "
+            "(RFC 6749 A.17); it was not stored",
+            ErrorDetails(error="invalid_token_response", request_id=request_id))
     token_type = data.get("token_type")
     return TokenResponse(
         access_token=access,
-        token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+        token_type=normal_token_type(token_type),
         expires_in=_number(data.get("expires_in")),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
@@ -332,6 +352,13 @@ def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> Tok
         id_token=data.get("id_token") if isinstance(data.get("id_token"), str) else None,
         request_id=request_id,
     )
+
+
+def normal_token_type(value: object) -> str:
+    """``Bearer`` for any spelling of it (RFC 6750 §4 is case-insensitive), or when absent."""
+    if not isinstance(value, str) or not value.strip() or value.strip().lower() == "bearer":
+        return "Bearer"
+    return printable(value, 40)
 
 
 def _refresh_token_lifetime(data: Mapping[str, Any]) -> float | None:
@@ -360,14 +387,24 @@ def parse_device_authorization(data: object, request_id: str | None) -> DeviceAu
     complete = data.get("verification_uri_complete") or data.get("verification_url_complete")
     interval = _number(data.get("interval"))
     message = data.get("message")
+    # The user is sent to these and shown the rest: only web pages, no control characters.
+    if browsable_uri(uri) is None:
+        raise TerminalOAuthError(
+            f"the provider's verification_uri '{printable(uri, 200)}' is not an https:// "
+            "page (or http:// on this machine); refusing to show or open it",
+            ErrorDetails(error="invalid_verification_uri", request_id=request_id))
+    shown_code = printable(user_code, 64)
+    if not shown_code:
+        raise MalformedResponse("the device authorization answer has an empty user_code",
+                                ErrorDetails(request_id=request_id))
     return DeviceAuthorization(
         device_code=device_code,
-        user_code=user_code,
+        user_code=shown_code,
         verification_uri=uri,
-        verification_uri_complete=complete if isinstance(complete, str) else None,
+        verification_uri_complete=browsable_uri(complete) if isinstance(complete, str) else None,
         expires_in=expires_in,
         interval=5.0 if interval is None else max(0.0, interval),
-        message=message if isinstance(message, str) else None,
+        message=printable(message) if isinstance(message, str) else None,
     )
 
 
@@ -570,6 +607,6 @@ def account_label(claims: Mapping[str, Any]) -> str | None:
     """A human label for an account from userinfo or id_token claims."""
     for key in ("email", "preferred_username", "upn", "login", "name", "sub"):
         value = claims.get(key)
-        if isinstance(value, str) and value:
-            return value
+        if isinstance(value, str) and printable(value):
+            return printable(value, 200)
     return None
