@@ -125,3 +125,15 @@ async def test_error_descriptions_are_cleaned_in_the_status(hostile, home):
     assert "\x1b" not in status.last_error.message and "\n" not in status.last_error.message
     assert "down[2J for now" in status.last_error.message
     await manager.close()
+
+
+@pytest.mark.parametrize("spelling", ["bearer", "BEARER", "Bearer", None])
+async def test_token_type_is_normalised_to_bearer(hostile, home, spelling):
+    tokens = {**GOOD_TOKENS, "token_type": spelling}
+    hostile.answers["/token"] = {k: v for k, v in tokens.items() if v is not None}
+    manager = manager_for(home)
+    await signed_in(manager)
+
+    assert (await manager.get_token()).token_type == "Bearer"
+    assert manager.store.read("default").token_type == "Bearer"
+    await manager.close()
