@@ -94,7 +94,10 @@ class _Connection:
         if watcher is None or watcher.done():
             return False  # the upstream spoke or closed while idle
         watcher.cancel()
-        await asyncio.wait((watcher,))  # its read must be over before the next one
+        # One turn of the loop ends the cancelled read before the next read starts.
+        await asyncio.sleep(0)
+        if not watcher.cancelled():
+            return False  # the upstream spoke at the last moment
         return not self.writer.is_closing() and now - self.idle_since < KEEPALIVE_EXPIRY_SECONDS
 
     def close(self) -> None:

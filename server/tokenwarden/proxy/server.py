@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from tokenwarden.config import is_loopback
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import replies
-from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, read_body
+from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, RequestBody, read_body
 from tokenwarden.proxy.direct import DirectUpstream
 from tokenwarden.proxy.forward import Forwarder, relay
 from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, ProtocolError
@@ -237,18 +237,19 @@ class ProxyServer:
         check_target(head.target)
         client.send_continue_if_expected()
         body = await read_body(client, head, self.max_replay_bytes)
-        outcome = await _unless_client_leaves(client, self.forwarder.exchange(head, body))
-        if outcome is None:
-            return False
+        answered = await _unless_client_leaves(client, self._answer(head, body, client))
+        return bool(answered) and client.reusable
+
+    async def _answer(self, head: RequestHead, body: RequestBody, client: ClientSide) -> bool:
+        """Forward the request and relay the answer (or send the proxy's own); True when sent."""
+        outcome = await self.forwarder.exchange(head, body)
         if isinstance(outcome, Reply):
             await client.send_reply(outcome, keep_alive=client.body_done)
-            return client.reusable
+            return True
         try:
-            if await _unless_client_leaves(client, relay(outcome, client)) is None:
-                return False
+            return await relay(outcome, client)
         finally:
             await outcome.aclose()
-        return client.reusable
 
     def _authorized(self, head: RequestHead) -> bool:
         """Whether the request carries the local secret as a bearer token or API key."""
@@ -266,26 +267,36 @@ async def _unless_client_leaves(client: ClientSide, work: Awaitable[_T]) -> _T |
     """``work``'s result, or None (``work`` cancelled) when the client goes away first.
 
     Only once the request body is read whole: until then the body's own reads see
-    the client leave.
+    the client leave. ``work`` runs in this task (a task per request costs loop
+    turns the latency target cannot spare); a watcher cancels it if the client leaves.
     """
     if not client.body_done:
         return await work
-    job = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(client.wait_gone())
+    this = asyncio.current_task()
+    assert this is not None
+    left = False
+
+    def on_gone(watcher: asyncio.Task[None]) -> None:
+        nonlocal left
+        if not watcher.cancelled() and watcher.exception() is None:
+            left = True
+            this.cancel()
+
+    gone = asyncio.get_running_loop().create_task(client.wait_gone())
+    gone.add_done_callback(on_gone)
     try:
-        await asyncio.wait((job, gone), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        left = not job.done()
-        gone.cancel()
-        if left:
-            job.cancel()
-        # Both must be over before the connection reads again; asyncio.wait (unlike
-        # awaiting them) never swallows a cancellation of this task.
-        await asyncio.wait((job, gone))
-    if left:
+        return await work
+    except asyncio.CancelledError:
+        if not left:
+            raise
+        this.uncancel()
         log.debug("client went away; upstream request cancelled")
         return None
-    return job.result()
+    finally:
+        gone.remove_done_callback(on_gone)
+        gone.cancel()
+        # One turn of the loop ends the cancelled read before the connection reads again.
+        await asyncio.sleep(0)
 
 
 async def serve_proxy(
