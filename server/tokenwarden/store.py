@@ -91,6 +91,9 @@ class TokenRecord:
     next_attempt_at: datetime | None = None
     last_error: LastError | None = None
     ended: str | None = field(default=None)
+    #: This access token came from a renewal a consumer's rejection forced: if it is
+    #: rejected too, renewing again would not help (and would start a storm).
+    forced: bool = False
     #: Where the tokens are: "file" (in this record) or "keyring" (the entry ``keyring_ref``).
     kept_in: str = "file"
     keyring_ref: str | None = None
