@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pygls.exceptions import JsonRpcException
+
 from tests.lsp.conftest import devserver, home, open_client
 from tests.lsp.harness import profile_options
 from tests.oskeyring.conftest import keyring_entries
@@ -40,3 +43,15 @@ async def test_editor_signs_in_renews_and_signs_out_with_the_keyring(secret_serv
     await client.command("tokenwarden.logout")
     await client.wait_for_state("signedOut", since=mark)
     assert keyring_entries() == []
+
+
+async def test_editor_login_without_a_keyring_is_refused_before_a_code(open_client, devserver,
+                                                                      home):
+    client = await open_client(_keyring_options(devserver))  # no DBUS_SESSION_BUS_ADDRESS
+    with pytest.raises(JsonRpcException) as failure:
+        await client.command("tokenwarden.login")
+    assert failure.value.code == -32803
+    assert failure.value.data == {"code": "store_error"}
+    assert "no D-Bus session bus" in failure.value.message
+    assert devserver.stats()["token_requests"] == {}
+    assert not (home / "store" / "default.json").exists()
