@@ -134,12 +134,20 @@ class Keyring:
                 connection.close()
         return None
 
+    def _reachable(self) -> None:
+        """KeyringUnavailable at once where no call could succeed (Linux without a bus)."""
+        if sys.platform.startswith("linux") and not _session_bus():
+            problem = self.unusable()
+            raise KeyringUnavailable(f"the tokens are in the keyring, but {problem}")
+
     def put(self, username: str, value: str) -> None:
         """Write one entry (retried; the same value again is harmless)."""
+        self._reachable()
         _attempts("to save the tokens", lambda: _backend().set_password(SERVICE, username, value))
 
     def get(self, username: str) -> str | None:
         """One entry, None when there is none."""
+        self._reachable()
         if sys.platform.startswith("linux") and _session_bus():
             return _attempts("to read the tokens", lambda: _secret_service_get(username))
         def read() -> str | None:
