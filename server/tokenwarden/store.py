@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+#: The newest record format this tokenwarden reads. A record whose tokens are in the
+#: file is written as format 1 (what every earlier tokenwarden reads); one whose tokens
+#: are in the keyring as format 2, so an earlier tokenwarden reports "written by a newer
+#: tokenwarden" and leaves it alone instead of taking it for a session without tokens.
+FORMAT_VERSION = 2
 _TIME_FIELDS = ("expires_at", "obtained_at", "refresh_at", "refresh_token_expires_at",
                 "next_attempt_at")
 #: Counters beyond this are not ours (a hand-edited or hostile file): 2**53 stays exact in JSON.
@@ -118,7 +122,7 @@ class TokenRecord:
         for key in _TIME_FIELDS:
             data[key] = utc_iso(getattr(self, key))
         data["scopes"] = list(self.scopes)
-        data["version"] = FORMAT_VERSION
+        data["version"] = 2 if self.kept_in == "keyring" else 1
         return data
 
     @classmethod

@@ -92,7 +92,7 @@ def test_a_record_of_a_newer_format_says_upgrade_never_delete(home, command):
     line = one_line(done.stderr)
     assert done.returncode == 2
     assert line == (f"tokenwarden: {path} was written by a newer tokenwarden (format 99; this "
-                    "one reads 1): upgrade tokenwarden to use it. It was left as it is.")
+                    "one reads 2): upgrade tokenwarden to use it. It was left as it is.")
     assert "delete" not in line
     assert path.read_bytes() == before
     assert {p.name for p in path.parent.iterdir()} <= {"default.json", "default.lock"}

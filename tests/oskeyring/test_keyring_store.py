@@ -33,7 +33,7 @@ def test_tokens_go_to_the_keyring_and_the_file_keeps_only_metadata(secret_servic
 
     on_disk = json.loads(store.path("default").read_text())
     assert on_disk["access_token"] is None and on_disk["refresh_token"] is None
-    assert on_disk["kept_in"] == "keyring"
+    assert on_disk["kept_in"] == "keyring" and on_disk["version"] == 2
     assert on_disk["keyring_ref"].startswith("1-")
     assert "at-1" not in store.path("default").read_text()
     assert keyring_entries() == [f"default/{on_disk['keyring_ref']}"]
@@ -116,6 +116,7 @@ def test_file_mode_moves_a_keyring_record_back_and_deletes_its_entry(secret_serv
     store.write(store.read("default"))
     on_disk = json.loads(store.path("default").read_text())
     assert on_disk["kept_in"] == "file" and on_disk["refresh_token"] == "rt-1"
+    assert on_disk["version"] == 1  # what every earlier tokenwarden reads
     assert keyring_entries() == []
 
 
