@@ -304,8 +304,13 @@ class SecretPlacement:
         """Why the keyring is unusable, without the advice (for the fallback notice)."""
         return (self.unusable() or "").split(":", 1)[0]
 
-    def where(self, profile: str, current: str | None, folder: Path) -> str:
-        """``keyring`` or ``file`` for a write; ``current`` is where the record is now."""
+    def where(self, profile: str, current: str | None, folder: Path, *,
+              announce: bool = True) -> str:
+        """``keyring`` or ``file`` for a write; ``current`` is where the record is now.
+
+        ``announce=False`` (the check before a sign-in) leaves the fallback notice to the
+        write that falls back.
+        """
         mode = self.modes.get(profile, self.default)
         if mode == "file" or (mode == "keep" and current != "keyring"):
             return "file"
@@ -321,7 +326,7 @@ class SecretPlacement:
         if problem is None:
             return "keyring"
         marker = folder / NOTICE_MARKER
-        if not marker.exists():
+        if announce and not marker.exists():
             self.notice(f"tokenwarden: {profile}: no keyring usable, {self.brief}; the "
                         f"tokens are kept in the 0600 store file (see docs/store.md)")
             with contextlib.suppress(OSError):

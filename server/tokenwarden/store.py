@@ -299,7 +299,8 @@ class TokenStore:
                              f"{_reason(exc)}") from None
         if self.placement is not None:  # store = "keyring" without a usable keyring: say so now
             placed = self.placed(profile)
-            self.placement.where(profile, placed[0] if placed else None, self.folder)
+            self.placement.where(profile, placed[0] if placed else None, self.folder,
+                                 announce=False)
         try:
             self.read(profile)
         except NewerStoreFormat:

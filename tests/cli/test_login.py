@@ -119,6 +119,8 @@ def test_off_a_terminal_a_progress_line_comes_every_30_seconds(make_devserver, h
 def test_on_a_terminal_one_line_is_updated_in_place(make_devserver, home):
     server = make_devserver(device_code_ttl=600)
     configure(home, server)
+    # No keyring here: "auto" would add its one fallback notice, a line of its own.
+    (home / "config.toml").write_text('store = "file"\n' + (home / "config.toml").read_text())
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "tokenwarden", "login", "--no-browser"],
                                stdout=subprocess.PIPE, stderr=follower, text=True,

@@ -40,7 +40,9 @@ async def open_manager(*, background: bool = False) -> AsyncIterator[SessionMana
 
 
 def _notice(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    """A one-line notice; on a terminal it first clears a progress line being updated."""
+    prefix = "\r\x1b[2K" if sys.stderr.isatty() else ""
+    print(prefix + line, file=sys.stderr, flush=True)
 
 
 def _run(work: Callable[[SessionManager], Awaitable[T]]) -> T:
