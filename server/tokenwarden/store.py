@@ -83,6 +83,9 @@ class TokenRecord:
     next_attempt_at: datetime | None = None
     last_error: LastError | None = None
     ended: str | None = field(default=None)
+    #: This access token came from a renewal a consumer's rejection forced: if it is
+    #: rejected too, renewing again would not help (and would start a storm).
+    forced: bool = False
 
     @property
     def times(self) -> TokenTimes:
