@@ -225,10 +225,10 @@ class Renewer:
         # laptop suspended mid-request would otherwise stretch the token's life.
         sent_at = registry.clock.now()
         try:
+            log.info("renewing profile %s [%s]", session.profile.name, correlation)
             endpoints = await client.endpoints()
             # Never send the grant to endpoints other than those it was obtained from.
             registry.check_binding(session, record, endpoints)
-            log.info("renewing profile %s [%s]", session.profile.name, correlation)
             response = await client.refresh(record.refresh_token)
         except SignInRequired:
             session.refreshing = False

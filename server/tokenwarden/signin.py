@@ -218,30 +218,16 @@ class SignInFlow:
 
     async def _revoke(self, session: ProfileSession, record: TokenRecord) -> LastError | None:
         """Revoke the grant at the provider; what went wrong, or None when it was revoked."""
-        client = self.registry.client(session)
-        try:
-            endpoints = await client.endpoints()
-        except TokenwardenError as exc:
-            code, reason = revocation_failure(exc)
-            log.info("profile %s: %s (%s); the token was removed locally",
-                     session.profile.name, reason, exc.code)
-            return LastError(code=code, at=utc_iso(self.registry.clock.now()) or "",
-                             message=f"{reason}: the refresh token stays valid there until "
-                             "it expires")
-        if binding_mismatch(record, session.profile, endpoints) is not None:
-            log.warning("not revoking the token of profile %s: its provider settings changed "
-                        "since sign-in; it was removed locally", session.profile.name)
-            return LastError(code="revocation_skipped",
-                             at=utc_iso(self.registry.clock.now()) or "",
-                             message="not revoked: the profile's provider settings changed "
-                             "since sign-in, so the token was not sent there")
         token, hint = (record.refresh_token, "refresh_token") if record.refresh_token else (
             record.access_token, "access_token")
         if not token:
             return None
         at = utc_iso(self.registry.clock.now()) or ""
+        client = self.registry.client(session)
         try:
-            revoked = await self.registry.client(session).revoke(token, hint)
+            # Never send the grant to endpoints other than those it was obtained from.
+            bound = binding_mismatch(record, session.profile, await client.endpoints()) is None
+            revoked = bound and await client.revoke(token, hint)
         except TokenwardenError as exc:
             code, reason = revocation_failure(exc)
             # INFO: the sign-out's own status says this in one line on every surface.
@@ -250,7 +236,9 @@ class SignInFlow:
         else:
             if revoked:
                 return None
-            code, reason = "revocation_unsupported", "the provider has no revocation endpoint"
+            code, reason = ("revocation_unsupported", "the provider has no revocation endpoint"
+                            ) if bound else ("provider_settings_changed", "not revoked: the "
+                                             "provider settings changed since sign-in")
         what = "refresh token" if hint == "refresh_token" else "access token"
         return LastError(code=code, at=at,
                          message=f"{reason}: the {what} stays valid there until it expires")

@@ -85,8 +85,7 @@ async def _serve(upstream: str, host: str, port: int, secret: str, shown: list[s
         status = manager.status(profile)
         try:
             proxy = await serve_proxy(manager, upstream, host, port, secret, profile=profile,
-                                      max_replay_bytes=max_replay_bytes,
-                                      limits=limits)
+                                      max_replay_bytes=max_replay_bytes, limits=limits)
         except OSError as exc:  # port taken, address not ours: one line, exit 2
             reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
             raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
