@@ -26,8 +26,11 @@ PROFILE_ENV = "TOKENWARDEN_PROFILE"
 #: Environment variables that change where tokenwarden looks or how it behaves.
 BEHAVIOUR_ENV = ("TOKENWARDEN_HOME", PROFILE_ENV, "TOKENWARDEN_LOG")
 DEFAULT_PROFILE = "default"
+#: How a profile signs in (DESIGN.md "Additions of the second wave"; docs/signin.md).
+FLOWS = ("auto", "browser", "device")
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINT_KEYS = (
+    "authorization_endpoint",
     "device_authorization_endpoint",
     "token_endpoint",
     "revocation_endpoint",
@@ -46,6 +49,8 @@ class Profile:
     audience: str | None = None
     client_secret: str | None = None
     preset: str | None = None
+    flow: str = "auto"
+    authorization_endpoint: str | None = None
     device_authorization_endpoint: str | None = None
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
@@ -152,7 +157,7 @@ def _scopes(value: object, *, profile: str, file: str | None) -> tuple[str, ...]
 
 
 PROFILE_KEYS = frozenset(
-    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra"}
+    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra", "flow"}
     | set(ENDPOINT_KEYS)
 )
 
@@ -188,6 +193,8 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     for key in ENDPOINT_KEYS:
         if raw.get(key) is not None:
             values[key] = check_url(raw[key], key=key, profile=name, file=file)
+    if raw.get("flow") is not None:
+        values["flow"] = parse_flow(raw["flow"], profile=name, file=file)
     extra = raw.get("extra", {})
     if not isinstance(extra, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
@@ -195,6 +202,16 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
         raise ConfigError("must be a table of strings", file=file, profile=name, key="extra")
     values["extra"] = dict(extra)
     return Profile(**values)
+
+
+def parse_flow(value: object, *, profile: str, file: str | None) -> str:
+    """``flow``: one of ``FLOWS``; ConfigError otherwise."""
+    if value not in FLOWS:
+        raise ConfigError(
+            f"must be one of {', '.join(repr(f) for f in FLOWS)} (\"auto\" picks the browser "
+            "on a desktop and a device code elsewhere)", file=file, profile=profile, key="flow",
+        )
+    return str(value)
 
 
 def _preset_keys() -> frozenset[str]:

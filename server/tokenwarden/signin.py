@@ -1,8 +1,10 @@
-"""Device sign-in (RFC 8628) and sign-out of a profile, for the session manager.
+"""Sign-in (device code, RFC 8628, or browser, RFC 8252) and sign-out of a profile.
 
-``start`` asks the provider for a code and returns it at once; polling for the
-user's approval goes on in a task of its own, whose progress is published as the
-profile's status (``signingIn`` with the code, then ``signedIn`` or the error).
+``start`` picks the flow (``flowchoice``), asks the provider for a code or opens the
+redirect listener, and returns at once; waiting for the user goes on in a task of
+its own, whose progress is published as the profile's status (``signingIn`` with the
+code or the URL, then ``signedIn`` or the error). When ``auto`` chose a flow the
+provider refuses for this client, the other flow is tried once, and the log says so.
 """
 
 from __future__ import annotations
@@ -10,12 +12,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from tokenwarden.browserflow import (
+    DEFAULT_TIMEOUT_SECONDS,
+    FLOW_REFUSED_ERRORS,
+    BrowserAuthorization,
+    BrowserSignIn,
+)
 from tokenwarden.clock import utc_iso
-from tokenwarden.errors import LoginFailed, OAuthError, StoreError, TokenwardenError
+from tokenwarden.errors import (
+    ConfigError,
+    LoginFailed,
+    OAuthError,
+    StoreError,
+    TokenwardenError,
+)
+from tokenwarden.flowchoice import BROWSER, DEVICE, choose_flow
 from tokenwarden.lifecycle import record_from_response
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import LoginInfo, SessionState, Status
@@ -30,13 +46,16 @@ log = logging.getLogger(__name__)
 class SignInFlow:
     """Signs the profiles of one registry in and out."""
 
-    def __init__(self, registry: SessionRegistry) -> None:
+    def __init__(self, registry: SessionRegistry,
+                 browser_timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.registry = registry
+        self.browser_timeout = browser_timeout
 
-    async def start(self, session: ProfileSession, *, force: bool = False) -> (
-        DeviceAuthorization | Status
+    async def start(self, session: ProfileSession, *, force: bool = False,
+                    flow: str | None = None, browser_possible: bool = False) -> (
+        DeviceAuthorization | BrowserAuthorization | Status
     ):
-        """Begin a device sign-in, or the status when already signed in (unless ``force``)."""
+        """Begin a sign-in (device code or browser), or the status when already signed in."""
         registry = self.registry
         with contextlib.suppress(StoreError):
             registry.current(session)
@@ -45,9 +64,52 @@ class SignInFlow:
             return status
         await self.cancel(session)
         client = registry.client(session)
-        authorization = await client.device_authorize()
-        now = registry.clock.now()
+        choice = choose_flow(flow or session.profile.flow, await client.endpoints(),
+                             browser_possible=browser_possible, profile=session.profile.name)
+        log.info("profile %s signs in with the %s flow: %s", session.profile.name,
+                 choice.flow, choice.reason)
+        fallback = choice.fallback
+        try:
+            started, tokens, abort = await self._begin(session, client, choice.flow)
+        except OAuthError as exc:
+            if fallback is None or exc.details.error not in FLOW_REFUSED_ERRORS:
+                raise
+            self._note_fallback(session, choice.flow, fallback, exc.details.error)
+            started, tokens, abort = await self._begin(session, client, fallback)
+            fallback = None
         session.login_error = None
+        session.login_task = asyncio.get_running_loop().create_task(
+            self._complete(session, client, tokens, fallback)
+        )
+        session.login_task.add_done_callback(lambda _: abort())
+        registry.audit("sign-in", session.profile.name, "started",
+                       detail=f"flow {started_flow(started)}")
+        registry.publish(session)
+        return started
+
+    async def _begin(self, session: ProfileSession, client: OAuthClient, flow: str) -> tuple[
+        DeviceAuthorization | BrowserAuthorization, Callable[[], Awaitable[TokenResponse]],
+        Callable[[], None],
+    ]:
+        """Ask for a device code, or open the redirect listener.
+
+        Returns what to show, how to wait for the tokens, and how to let go of what
+        was opened should the wait never start (cancelled at once).
+        """
+        now = self.registry.clock.now()
+        if flow == BROWSER:
+            attempt = await BrowserSignIn.begin(client, wait_seconds=self.browser_timeout)
+            browser = attempt.authorization
+            session.login = LoginInfo(
+                user_code=None, verification_uri=None, verification_uri_complete=None,
+                expires_at=now + timedelta(seconds=browser.expires_in),
+                expires_in=browser.expires_in, interval=0.0, flow=BROWSER,
+                authorization_uri=browser.authorization_uri,
+            )
+            return browser, attempt.complete, attempt.abort
+        from tokenwarden.device import wait_for_approval
+
+        authorization = await client.device_authorize()
         session.login = LoginInfo(
             user_code=authorization.user_code,
             verification_uri=authorization.verification_uri,
@@ -56,12 +118,16 @@ class SignInFlow:
             expires_in=authorization.expires_in,
             interval=authorization.interval,
         )
-        session.login_task = asyncio.get_running_loop().create_task(
-            self._complete(session, client, authorization)
-        )
-        registry.audit("sign-in", session.profile.name, "started")
-        registry.publish(session)
-        return authorization
+        clock = self.registry.clock
+        return authorization, lambda: wait_for_approval(client, authorization, clock), _nothing
+
+    def _note_fallback(self, session: ProfileSession, refused: str, other: str,
+                       error: str | None) -> None:
+        name = session.profile.name
+        log.warning("the provider refused the %s sign-in of profile %s (%s); signing in with "
+                    "the %s flow instead", refused, name, error, other)
+        self.registry.audit("sign-in", name, "fallback",
+                            detail=f"{refused} refused ({error}); using {other}")
 
     async def wait(self, session: ProfileSession) -> Status:
         """Wait for the sign-in in progress to end; the resulting status."""
@@ -108,13 +174,28 @@ class SignInFlow:
         return registry.publish(session)
 
     async def _complete(
-        self, session: ProfileSession, client: OAuthClient, authorization: DeviceAuthorization
+        self, session: ProfileSession, client: OAuthClient,
+        tokens: Callable[[], Awaitable[TokenResponse]], fallback: str | None,
     ) -> Status:
-        from tokenwarden.device import wait_for_approval
-
         registry = self.registry
         try:
-            response = await wait_for_approval(client, authorization, registry.clock)
+            try:
+                response = await tokens()
+            except LoginFailed as exc:
+                if fallback is None or exc.code not in FLOW_REFUSED_ERRORS:
+                    raise
+                refused = BROWSER if fallback == DEVICE else DEVICE
+                self._note_fallback(session, refused, fallback, exc.code)
+                try:
+                    _, tokens, abort = await self._begin(session, client, fallback)
+                except (OAuthError, ConfigError) as again:
+                    raise LoginFailed(f"sign-in failed: {again.message}",
+                                      reason=again.code) from None
+                registry.publish(session)
+                try:
+                    response = await tokens()
+                finally:
+                    abort()
         except LoginFailed as exc:
             session.login = None
             session.login_error = LastError(code=exc.code, message=exc.message,
@@ -175,6 +256,15 @@ class SignInFlow:
         except (OAuthError, TokenwardenError) as exc:
             log.warning("could not revoke the token of profile %s at the provider (%s); "
                         "it was removed locally", session.profile.name, exc.code)
+
+
+def _nothing() -> None:
+    """Nothing to let go of."""
+
+
+def started_flow(started: DeviceAuthorization | BrowserAuthorization) -> str:
+    """``browser`` or ``device``: which flow a started sign-in uses."""
+    return BROWSER if isinstance(started, BrowserAuthorization) else DEVICE
 
 
 async def _account_of(client: OAuthClient, response: TokenResponse) -> str | None:

@@ -17,7 +17,7 @@ from tokenwarden.config import load_config
 from tokenwarden.errors import SignInRequired
 from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
-from tokenwarden.status import SessionState, Status
+from tokenwarden.status import LoginInfo, SessionState, Status
 from tokenwarden.store import TokenStore
 
 T = TypeVar("T")
@@ -117,20 +117,28 @@ def logout(args: argparse.Namespace) -> int:
 
 
 def login(args: argparse.Namespace) -> int:
-    """Sign in with a device code, showing progress until it completes."""
-    from tokenwarden.oauth import DeviceAuthorization
+    """Sign in (device code or browser), showing progress until it completes."""
+    import os
+
+    from tokenwarden.flowchoice import desktop_session
+
+    shown: list[LoginInfo] = []
+
+    def on_event(event: object) -> None:
+        # Instructions come from the status, so a fallback to the other flow shows too.
+        if isinstance(event, Status) and event.login is not None and (
+                not shown or shown[-1] != event.login):
+            shown.append(event.login)
+            _show_sign_in(event.login, open_browser=not args.no_browser)
 
     async def work(manager: SessionManager) -> int:
-        started = await manager.start_login(args.profile, force=args.force)
-        if not isinstance(started, DeviceAuthorization):
+        manager.subscribe(on_event)
+        browser_possible = not args.no_browser and desktop_session(os.environ, sys.platform)
+        started = await manager.start_login(args.profile, force=args.force, flow=args.flow,
+                                            browser_possible=browser_possible)
+        if isinstance(started, Status):
             print(f"{started.profile}: {started.message} (use --force to sign in again)")
             return 0
-        url = started.verification_uri_complete or started.verification_uri
-        print(f"To sign in, open {started.verification_uri} and enter the code: "
-              f"{started.user_code}", flush=True)
-        if not args.no_browser:
-            with contextlib.suppress(Exception):
-                webbrowser.open(url)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
         while not waiter.done():
             await asyncio.wait({waiter}, timeout=1.0)
@@ -143,6 +151,21 @@ def login(args: argparse.Namespace) -> int:
         return 0 if result.state is SessionState.SIGNED_IN else 3
 
     return _run(work)
+
+
+def _show_sign_in(login: LoginInfo, *, open_browser: bool) -> None:
+    """The instructions of a sign-in in progress; the browser opened when allowed."""
+    if login.authorization_uri is not None:
+        url = login.authorization_uri
+        print(f"To sign in, open this address in your browser (it redirects back to "
+              f"tokenwarden on this machine):\n  {url}", flush=True)
+    else:
+        url = login.verification_uri_complete or login.verification_uri or ""
+        print(f"To sign in, open {login.verification_uri} and enter the code: "
+              f"{login.user_code}", flush=True)
+    if open_browser and url:
+        with contextlib.suppress(Exception):
+            webbrowser.open(url)
 
 
 def doctor(args: argparse.Namespace) -> int:

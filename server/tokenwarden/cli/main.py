@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     login = commands.add_parser("login", help="sign in with a device code")
     _profile_option(login)
     login.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    login.add_argument("--flow", choices=("auto", "browser", "device"),
+                       help="browser sign-in or device code (default: the profile's flow, "
+                       "'auto': the browser on a desktop, a device code over SSH)")
     login.add_argument("--force", action="store_true", help="sign in again even if signed in")
 
     logout = commands.add_parser("logout", help="sign out and revoke the refresh token")

@@ -52,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="device grant polling interval (default %(default)s)",
     )
     add("--user", default=DEFAULT_USER, help="who approves device codes (default %(default)s)")
-    add("--auto-approve", action="store_true", help="approve device codes on their first poll")
+    add("--auto-approve", action="store_true",
+        help="approve device codes on their first poll and browser sign-ins at once")
+    add("--no-device-grant", action="store_true",
+        help="turn the device grant off (refused with unauthorized_client), as some "
+        "organisations do: clients must sign in through the browser")
     add(
         "--client",
         action="append",
@@ -92,6 +96,7 @@ def config_from_args(args: argparse.Namespace) -> DevServerConfig:
         clients=dict(parse_client_spec(spec) for spec in args.client),
         reuse_detection=not args.no_reuse_detection,
         quirks=args.quirks,
+        device_grant=not args.no_device_grant,
     )
 
 
