@@ -176,7 +176,7 @@ class BrowserSignIn:
                         return verdict.code, callback
                     log.info("sign-in redirect of profile %s: %s%s", self._client.profile.name,
                              verdict.error, " (ignored)" if verdict.stale else "")
-                    callback.answer(failure_page(verdict.message.capitalize()))
+                    callback.answer(failure_page(verdict.message[:1].upper() + verdict.message[1:]))
                     if not verdict.stale:
                         raise LoginFailed(f"sign-in failed: {verdict.message}",
                                           reason=verdict.error or "invalid_request")

@@ -147,6 +147,8 @@ class SignInFlow:
             await task
         if session.login is not None:  # cancelled before its first step ran
             session.login = None
+            session.login_error = LastError(code="cancelled", message="sign-in cancelled",
+                                            at=utc_iso(self.registry.clock.now()) or "")
             self.registry.publish(session)
         return True
 
