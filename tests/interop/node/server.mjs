@@ -209,8 +209,8 @@ provider.on('grant.success', (ctx) => {
 provider.on('grant.error', (ctx, err) => {
   record('grant.error', {
     grant_type: ctx.oidc.params?.grant_type, client_id: ctx.oidc.client?.clientId,
-    error: err.error, description: err.error_description, status: err.statusCode,
-    reuse: err.error_description === 'refresh token already used',
+    error: err.error, detail: err.error_detail ?? err.error_description, status: err.statusCode,
+    reuse: err.error_detail === 'refresh token already used',
   });
 });
 provider.on('grant.revoked', (ctx, grantId) => {
@@ -225,7 +225,7 @@ provider.on('server_error', (_ctx, err) => {
 for (const name of ['revocation.error', 'introspection.error', 'userinfo.error',
   'device_authorization.error', 'authorization.error']) {
   provider.on(name, (_ctx, err) => {
-    record(name, { error: err.error, description: err.error_description });
+    record(name, { error: err.error, detail: err.error_detail ?? err.error_description });
   });
 }
 // RFC 8628 §3.2: without "interval" a client polls every 5 s; the tests use a shorter one.
