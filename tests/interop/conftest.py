@@ -9,7 +9,6 @@ is a test failure that says what to install, never a skip.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,10 +85,3 @@ def client_kind(request: pytest.FixtureRequest) -> str:
 def profile_of(server: IndependentServer, kind: str) -> dict[str, Any]:
     """The profile of the given client kind at ``server``."""
     return public_profile(server) if kind == "public" else confidential_profile(server)
-
-
-def cli_env(home: Path) -> dict[str, str]:
-    """Environment for a tokenwarden subprocess: its own home, no inherited profile."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENWARDEN_")}
-    env["TOKENWARDEN_HOME"] = str(home)
-    return env
