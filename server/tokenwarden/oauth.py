@@ -465,7 +465,6 @@ class OAuthClient:
             data = await self._client.fetch_token(
                 endpoints.token_endpoint, grant_type="authorization_code", code=code,
                 code_verifier=request.code_verifier, redirect_uri=request.redirect_uri,
-                client_id=self.profile.client_id,
             )
             return parse_token_response(data, request_id_of(_last_response.get()))
 

@@ -147,6 +147,9 @@ def login(args: argparse.Namespace) -> int:
         result = waiter.result()
         if sys.stderr.isatty():
             print(file=sys.stderr)
+        if result.state is not SessionState.SIGNED_IN and result.last_error is not None:
+            print(f"{result.profile}: {result.last_error.message}")
+            return 3
         print(f"{result.profile}: {result.message}")
         return 0 if result.state is SessionState.SIGNED_IN else 3
 
