@@ -451,6 +451,11 @@ class OAuthClient:
         extra = dict(self.profile.extra)
         if self.profile.audience:
             extra.setdefault("audience", self.profile.audience)
+        if "offline_access" in self.profile.scopes:
+            # OpenID Connect Core §11: offline_access needs prompt=consent, or the
+            # provider may leave it out of the grant, and every renewal that asks for the
+            # profile's scopes then fails with invalid_scope. extra.prompt overrides.
+            extra.setdefault("prompt", "consent")
         uri, state = self._client.create_authorization_url(
             endpoints.authorization_endpoint, code_verifier=verifier,
             redirect_uri=redirect_uri, **extra,
