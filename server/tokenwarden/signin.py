@@ -17,6 +17,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from tokenwarden import sharedlogin
 from tokenwarden.browserflow import (
     DEFAULT_TIMEOUT_SECONDS,
     FLOW_REFUSED_ERRORS,
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How often a process waiting on another's sign-in looks at its marker again.
+SHARED_POLL_SECONDS = 0.5
+
 
 class SignInFlow:
     """Signs the profiles of one registry in and out."""
@@ -61,6 +65,12 @@ class SignInFlow:
             registry.current(session)
         status = registry.status_of(session)
         if not force and status.state in (SessionState.SIGNED_IN, SessionState.REFRESHING):
+            return status
+        if status.state is SessionState.SIGNING_IN and status.login is not None:
+            # One sign-in at a time per profile, whoever started it: join it.
+            where = " in another process" if status.login.elsewhere else ""
+            log.info("profile %s: joining the sign-in in progress%s", session.profile.name,
+                     where)
             return status
         await self.cancel(session)
         client = registry.client(session)
@@ -84,8 +94,19 @@ class SignInFlow:
         session.login_task.add_done_callback(lambda _: abort())
         registry.audit("sign-in", session.profile.name, "started",
                        detail=f"flow {started_flow(started)}")
-        registry.publish(session)
+        self._announce(session)
         return started
+
+    def _announce(self, session: ProfileSession) -> None:
+        """Publish the sign-in in progress here and to every process on the store."""
+        self.registry.publish(session)
+        if session.login is not None:
+            sharedlogin.share(self.registry.store.folder, session.profile.name, session.login)
+
+    def _end_login(self, session: ProfileSession) -> None:
+        """The sign-in of this process is over (either way)."""
+        session.login = None
+        sharedlogin.unshare(self.registry.store.folder, session.profile.name)
 
     async def _begin(self, session: ProfileSession, client: OAuthClient, flow: str) -> tuple[
         DeviceAuthorization | BrowserAuthorization, Callable[[], Awaitable[TokenResponse]],
@@ -130,12 +151,25 @@ class SignInFlow:
                             detail=f"{refused} refused ({error}); using {other}")
 
     async def wait(self, session: ProfileSession) -> Status:
-        """Wait for the sign-in in progress to end; the resulting status."""
+        """Wait for the sign-in in progress (here or in another process) to end."""
+        registry = self.registry
         task = session.login_task
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
-        return self.registry.status_of(session)
+        # Another process's sign-in: its marker goes once it ends (or it expires). The
+        # marker is a file another process removes: there is no event to wait on.
+        while self._waiting_elsewhere(session):  # noqa: ASYNC110
+            await asyncio.sleep(SHARED_POLL_SECONDS)
+        with contextlib.suppress(StoreError):
+            registry.current(session)
+        return registry.status_of(session)
+
+    def _waiting_elsewhere(self, session: ProfileSession) -> bool:
+        registry = self.registry
+        return (session.login is None
+                and registry.read_shared(session, fresh=True) is not None
+                and session.login_shown(registry.clock.now()) is not None)
 
     async def cancel(self, session: ProfileSession) -> bool:
         """Stop a sign-in in progress; True when there was one."""
@@ -146,7 +180,7 @@ class SignInFlow:
         with contextlib.suppress(asyncio.CancelledError, TokenwardenError):
             await task
         if session.login is not None:  # cancelled before its first step ran
-            session.login = None
+            self._end_login(session)
             session.login_error = LastError(code="cancelled", message="sign-in cancelled",
                                             at=utc_iso(self.registry.clock.now()) or "")
             self.registry.publish(session)
@@ -193,27 +227,27 @@ class SignInFlow:
                 except (OAuthError, ConfigError) as again:
                     raise LoginFailed(f"sign-in failed: {again.message}",
                                       reason=again.code) from None
-                registry.publish(session)
+                self._announce(session)
                 try:
                     response = await tokens()
                 finally:
                     abort()
         except LoginFailed as exc:
-            session.login = None
+            self._end_login(session)
             session.login_error = LastError(code=exc.code, message=exc.message,
                                             at=utc_iso(registry.clock.now()) or "")
             log.info("sign-in of profile %s ended: %s", session.profile.name, exc.code)
             registry.audit("sign-in", session.profile.name, exc.code, detail=exc.message)
             return registry.publish(session)
         except asyncio.CancelledError:
-            session.login = None
+            self._end_login(session)
             session.login_error = LastError(code="cancelled", message="sign-in cancelled",
                                             at=utc_iso(registry.clock.now()) or "")
             registry.publish(session)
             raise
         account = await _account_of(client, response)
         record = await self._save(session, response, account)
-        session.login = None
+        self._end_login(session)
         session.login_error = None
         session.record = record
         session.warned_for = None

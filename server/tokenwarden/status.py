@@ -36,6 +36,8 @@ class LoginInfo:
     interval: float
     flow: str = "device"
     authorization_uri: str | None = None
+    #: Another process waits for this sign-in (``sharedlogin``); not on the wire.
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)

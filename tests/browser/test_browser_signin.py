@@ -80,7 +80,8 @@ async def test_each_attempt_has_its_own_state_verifier_and_port(make_devserver, 
     configure(home, server)
     manager = manager_for(home)
     first = await start_browser(manager)
-    second = await start_browser(manager, force=True)
+    assert await manager.cancel_login()
+    second = await start_browser(manager)
     one, two = (parse_qs(urlsplit(s.authorization_uri).query) for s in (first, second))
     assert one["state"] != two["state"]
     assert one["code_challenge"] != two["code_challenge"]

@@ -136,7 +136,11 @@ def login(args: argparse.Namespace) -> int:
         browser_possible = not args.no_browser and desktop_session(os.environ, sys.platform)
         started = await manager.start_login(args.profile, force=args.force, flow=args.flow,
                                             browser_possible=browser_possible)
-        if isinstance(started, Status):
+        if isinstance(started, Status) and started.login is not None:
+            print(f"{started.profile}: a sign-in is already in progress (in another window or "
+                  "terminal); waiting for it to finish", flush=True)
+            _show_sign_in(started.login, open_browser=False)
+        elif isinstance(started, Status):
             print(f"{started.profile}: {started.message} (use --force to sign in again)")
             return 0
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))

@@ -23,10 +23,12 @@ from tokenwarden.errors import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from tokenwarden.browserflow import BrowserAuthorization
     from tokenwarden.oauth import DeviceAuthorization
     from tokenwarden.session import IssuedToken
-    from tokenwarden.status import Status
+    from tokenwarden.status import LoginInfo, Status
 
 PROTOCOL_VERSION = 1
 SETTINGS_SECTION = "tokenwarden"
@@ -300,6 +302,24 @@ def login_started(profile: str,
         "verificationUriComplete": authorization.verification_uri_complete,
         "expiresIn": authorization.expires_in,
         "interval": authorization.interval,
+    }
+
+
+def login_joined(profile: str, login: LoginInfo, now: datetime) -> dict[str, Any]:
+    """The result of ``tokenwarden.login`` that joined a sign-in already in progress."""
+    left = max(0.0, round((login.expires_at - now).total_seconds(), 3))
+    if login.authorization_uri is not None:
+        return {"profile": profile, "flow": "browser", "authorizationUri": login.authorization_uri,
+                "expiresIn": left, "joined": True}
+    return {
+        "profile": profile,
+        "flow": "device",
+        "userCode": login.user_code,
+        "verificationUri": login.verification_uri,
+        "verificationUriComplete": login.verification_uri_complete,
+        "expiresIn": left,
+        "interval": login.interval,
+        "joined": True,
     }
 
 

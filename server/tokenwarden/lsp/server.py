@@ -304,6 +304,9 @@ class TokenwardenServer(LanguageServer):
             self.sign_in_ui.expect(name, None)
         self.watch(name)
         if isinstance(started, Status):
+            if started.state is SessionState.SIGNING_IN and started.login is not None:
+                log.info("sign-in of profile %s already in progress; joined it", name)
+                return protocol.login_joined(name, started.login, self.now())
             return protocol.status_payload(started)
         log.info("sign-in of profile %s started; waiting for approval", name)
         return protocol.login_started(name, started)

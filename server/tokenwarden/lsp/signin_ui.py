@@ -159,7 +159,8 @@ class SignInPresenter:
             del self._views[status.profile]
             view = None
         if login is not None and view is None:
-            browser = self._browser.pop(status.profile, self.open_browser)
+            # A sign-in another window started has had its browser opened there already.
+            browser = self._browser.pop(status.profile, self.open_browser) and not login.elsewhere
             view = _SignInView(self._client, status, login, browser, self._now)
             self._views[status.profile] = view
             self._spawn(view.run(), f"sign-in view of {status.profile}")
