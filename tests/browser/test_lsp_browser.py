@@ -63,6 +63,15 @@ async def test_login_in_an_ssh_session_uses_a_device_code(devserver, home, clien
     assert started["flow"] == "device"
 
 
+async def test_login_in_an_editor_on_a_console_without_a_display_uses_a_device_code(
+        devserver, home, clients):
+    client = await start_desktop_client(home, VSCODE, profile_options(devserver, flow="auto"),
+                                        display=False)
+    clients.append(client)
+    started = await client.command("tokenwarden.login")
+    assert started["flow"] == "device"
+
+
 async def test_login_flow_browser_in_a_plain_client_shows_the_url_to_open(
         devserver, home, clients):
     client = await start_desktop_client(home, PLAIN, profile_options(devserver, flow="auto"))

@@ -315,15 +315,18 @@ class TokenwardenServer(LanguageServer):
         """Whether ``auto`` may sign in through the browser from this window.
 
         The editor must open URLs for us (``window/showDocument``), be allowed to,
-        and sit on the machine this server runs on: in an SSH session, a dev
-        container or a codespace the loopback redirect would miss the browser.
+        and run on a desktop of the machine this server runs on: in an SSH session,
+        a dev container or a codespace the loopback redirect would miss the browser,
+        and a terminal editor on a console has no browser to open.
         """
         import os
+        import sys
 
-        from tokenwarden.flowchoice import remote_session
+        from tokenwarden.flowchoice import desktop_session
 
         allowed = self.options.open_browser if open_browser is None else open_browser
-        return allowed and self.client.supports_show_document and not remote_session(os.environ)
+        return (allowed and self.client.supports_show_document
+                and desktop_session(os.environ, sys.platform))
 
     async def sign_in_for_user(self, profile: str) -> None:
         """The user chose "Sign in" in a prompt: start the flow, or say why not."""
