@@ -25,7 +25,8 @@ from tokenwarden.errors import LoginFailed
 log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/callback"
-MAX_HEAD_BYTES = 16 * 1024
+#: Browsers send every cookie of 127.0.0.1 (other local apps' too): be generous.
+MAX_HEAD_BYTES = 64 * 1024
 HEAD_TIMEOUT_SECONDS = 10.0
 #: How long a browser connection waits for the outcome page before it is closed.
 ANSWER_TIMEOUT_SECONDS = 120.0
@@ -104,7 +105,7 @@ class RedirectListener:
 
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server = await asyncio.start_server(on_connection, host, port, family=family,
-                                            reuse_address=False)
+                                            reuse_address=False, limit=MAX_HEAD_BYTES)
         bound = server.sockets[0].getsockname()[1]
         listener = cls(server, host, int(bound))
         holder.append(listener)
@@ -142,7 +143,7 @@ class RedirectListener:
         try:
             page = await self._page_for(reader)
             await _send(writer, page)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
+        except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError):
             pass  # a browser that went away, or something that is not HTTP
         finally:
             writer.close()
@@ -150,8 +151,11 @@ class RedirectListener:
                 await asyncio.wait_for(writer.wait_closed(), 2.0)
 
     async def _page_for(self, reader: asyncio.StreamReader) -> Page:
-        async with asyncio.timeout(HEAD_TIMEOUT_SECONDS):
-            head = await reader.readuntil(b"\r\n\r\n")  # LimitOverrunError is a ValueError
+        try:
+            async with asyncio.timeout(HEAD_TIMEOUT_SECONDS):
+                head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.LimitOverrunError, ValueError):
+            return Page(431, "Request too large", "The request's headers are too large.")
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         parts = request_line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/"):
@@ -179,7 +183,7 @@ class RedirectListener:
 async def _send(writer: asyncio.StreamWriter, page: Page) -> None:
     body = page.render()
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-              410: "Gone"}.get(page.status, "Error")
+              410: "Gone", 431: "Request Header Fields Too Large"}.get(page.status, "Error")
     head = (f"HTTP/1.1 {page.status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n"
             "Referrer-Policy: no-referrer\r\nConnection: close\r\n\r\n")

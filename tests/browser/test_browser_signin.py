@@ -318,3 +318,35 @@ async def test_auto_picks_the_browser_where_one_can_be_opened(make_devserver, ho
     started = await manager.start_login(browser_possible=True)
     assert isinstance(started, BrowserAuthorization)
     await manager.close()
+
+
+async def hostile(port: int, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        if data.endswith(b"\r\n\r\n") or len(data) > 70000:
+            return await asyncio.wait_for(reader.read(), 15)
+        writer.write_eof()
+        return await asyncio.wait_for(reader.read(), 15)
+    finally:
+        writer.close()
+
+
+async def test_hostile_bytes_at_the_listener_do_not_disturb_the_sign_in(make_devserver, home):
+    server = make_devserver()
+    configure(home, server)
+    manager = manager_for(home)
+    started = await start_browser(manager)
+    port = urlsplit(started.redirect_uri).port
+    assert (await hostile(port, b"\x16\x03\x01\x00\xa5garbage\r\n\r\n")).startswith(
+        b"HTTP/1.1 400")
+    assert await hostile(port, b"GET /callback?code=x HTTP/1.1\r\nHost: a") == b""
+    assert (await hostile(port, b"GET /callback HTTP/1.1\r\nX: " + b"a" * 80000)).startswith(
+        b"HTTP/1.1 431")
+    assert (await hostile(port, b"GET /callback?state=%ZZ\x00 HTTP/1.1\r\n\r\n")).startswith(
+        b"HTTP/1.1 400")
+    assert manager.status().state is SessionState.SIGNING_IN
+    assert (await sign_in_in_browser(started.authorization_uri)).status_code == 200
+    await wait_signed_in(manager)
+    await manager.close()
