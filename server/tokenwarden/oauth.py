@@ -423,7 +423,7 @@ class OAuthClient:
         async with classified("sign-in"):
             data = await self._client.fetch_token(
                 endpoints.token_endpoint, grant_type=DEVICE_CODE_GRANT,
-                device_code=device_code, **extra,
+                device_code=device_code, client_id=self.profile.client_id, **extra,
             )
             return parse_token_response(data, request_id_of(_last_response.get()))
 
@@ -433,6 +433,7 @@ class OAuthClient:
         async with classified("renewal"):
             data = await self._client.refresh_token(
                 endpoints.token_endpoint, refresh_token=refresh_token,
+                client_id=self.profile.client_id,
             )
             # authlib copies the old refresh token into an answer that carried none, which
             # is what RFC 6749 §6 asks of the client: keep using the old one.
