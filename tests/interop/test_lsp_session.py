@@ -65,7 +65,7 @@ async def test_serve_signs_in_then_rotates_silently_and_every_token_works(indepe
             lambda s: s["state"] == "signedIn" and s["expiresAt"] not in expiries,
             timeout=WAIT)
         expiries.add(status["expiresAt"])
-        issued = await client.get_token(minValiditySeconds=1)
+        issued = await client.get_token(minValiditySeconds=2)
         if issued["accessToken"] in tokens:
             continue
         tokens.append(issued["accessToken"])
