@@ -65,14 +65,8 @@ def interop_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def configure(home: Path, profile: dict[str, Any], *, name: str = "default") -> None:
-    """Write ``profile`` as profile ``name`` of ``home``'s config file.
-
-    ``token_endpoint_auth_method`` is written only once the engine knows the key
-    (issue 12 item 1); until then a secret always goes in the body (client_secret_post).
-    """
-    values = {key: value for key, value in profile.items()
-              if key in PROFILE_KEYS and value is not None}
-    write_profile(home / "config.toml", name, values)
+    """Write ``profile`` as profile ``name`` of ``home``'s config file."""
+    write_profile(home / "config.toml", name, profile)
 
 
 @pytest.fixture(params=["public", "confidential"])
@@ -83,5 +77,11 @@ def client_kind(request: pytest.FixtureRequest) -> str:
 
 
 def profile_of(server: IndependentServer, kind: str) -> dict[str, Any]:
-    """The profile of the given client kind at ``server``."""
-    return public_profile(server) if kind == "public" else confidential_profile(server)
+    """The profile of the given client kind at ``server``.
+
+    ``token_endpoint_auth_method`` is kept only once the engine knows the key (issue 12
+    item 1); until then a secret always goes in the body (client_secret_post).
+    """
+    profile = public_profile(server) if kind == "public" else confidential_profile(server)
+    return {key: value for key, value in profile.items()
+            if key in PROFILE_KEYS and value is not None}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.interop.servers import IndependentServer
 from tokenwarden.paths import locations
-from tokenwarden.store import TokenRecord, TokenStore
+from tokenwarden.store import TokenStore
 
 TOKENWARDEN = [sys.executable, "-m", "tokenwarden"]
 CODE_LINE = re.compile(r"enter the code: (\S+)")
@@ -72,6 +72,7 @@ def cli_login(home: Path, server: IndependentServer, *args: str
                                        stderr)
 
 
-def stored(home: Path, profile: str = "default") -> TokenRecord | None:
-    """The record in ``home``'s store (read only; the test never prints it)."""
-    return TokenStore(locations({"TOKENWARDEN_HOME": str(home)}).store_dir).read(profile)
+def stored_refresh_token(home: Path, profile: str = "default") -> str | None:
+    """The refresh token in ``home``'s store (a string, not the record: its repr has tokens)."""
+    record = TokenStore(locations({"TOKENWARDEN_HOME": str(home)}).store_dir).read(profile)
+    return None if record is None else record.refresh_token

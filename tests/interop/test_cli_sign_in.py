@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.interop.conftest import configure, profile_of
-from tests.interop.drive import cli_login, run_cli, stored
+from tests.interop.drive import cli_login, run_cli, stored_refresh_token
 
 
 def test_login_signs_in_and_the_token_works_at_the_server(independent_server, interop_home,
@@ -16,7 +16,10 @@ def test_login_signs_in_and_the_token_works_at_the_server(independent_server, in
     assert "default: Signed in" in done.stdout
     token = run_cli(interop_home, "token", "--min-validity", "1")
     assert token.returncode == 0, token.stderr
-    assert independent_server.userinfo_accepts(token.stdout.strip())
-    record = stored(interop_home)
-    assert record is not None and record.refresh_token
-    assert independent_server.token_active(record.refresh_token, "refresh_token")
+    # Checks go through booleans: a failing assertion must not print a token.
+    accepted = independent_server.userinfo_accepts(token.stdout.strip())
+    refresh_token = stored_refresh_token(interop_home)
+    assert refresh_token is not None, "no refresh token in the store"
+    active = independent_server.token_active(refresh_token, "refresh_token")
+    assert accepted, "userinfo refused the access token tokenwarden printed"
+    assert active, "introspection says the stored refresh token is not active"
