@@ -38,6 +38,9 @@ step "ruff"
 step "mypy --strict"
 .venv/bin/mypy
 
+step "interop: node oidc-provider (pinned by tests/interop/node/package-lock.json)"
+(cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
+
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider
 
