@@ -26,8 +26,8 @@ from tests.interop.servers import (
 from tokenwarden.config import PROFILE_KEYS, write_profile
 
 #: pytest parameter -> module whose ``start`` function starts that server.
-#: ``"glewlwyd": "tests.interop.glewlwyd"`` joins when its harness lands (branch w12glew).
 SERVERS = {
+    "glewlwyd": "tests.interop.glewlwyd",
     "oidc-provider": "tests.interop.oidc_provider",
 }
 
