@@ -30,13 +30,15 @@ def test_authorization_code_with_pkce_and_a_loopback_redirect(independent_server
             "response_type": "code", "client_id": independent_server.public_client_id,
             "redirect_uri": redirect_uri, "scope": " ".join(SCOPES), "state": state,
             "code_challenge": challenge, "code_challenge_method": "S256",
-            "prompt": "consent"})
+            # Glewlwyd refuses an OpenID authorization request without a nonce.
+            "nonce": secrets.token_urlsafe(16), "prompt": "consent"})
 
         redirect = independent_server.authorize_in_browser(url)
 
         query = parse_qs(urlsplit(redirect).query)
         assert redirect.startswith(redirect_uri + "?")
         assert query["state"] == [state]
+        assert "code" in query, (query.get("error"), query.get("error_description"))
         answer = http.post(metadata["token_endpoint"], data={
             "grant_type": "authorization_code", "code": query["code"][0],
             "redirect_uri": redirect_uri, "client_id": independent_server.public_client_id,

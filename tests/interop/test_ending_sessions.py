@@ -22,16 +22,31 @@ def signed_in(server, home, kind: str) -> str:
     return refresh_token
 
 
-def test_logout_revokes_the_refresh_token_at_the_server(independent_server, interop_home,
-                                                        client_kind):
+#: (server, client kind) pairs where the server refuses to revoke: Glewlwyd answers a
+#: public client's revocation request with 401 (it requires client authentication).
+REVOCATION_REFUSED = {("glewlwyd", "public")}
+
+
+def test_logout_revokes_or_says_that_the_server_refused(independent_server, interop_home,
+                                                        client_kind, request):
+    refused = (independent_server.name, client_kind) in REVOCATION_REFUSED
+    if refused:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "engine (issue 12 item 4): a refused revocation is logged as "
+            "malformed_response and logout prints only 'Signed out · run Sign in'")))
     refresh_token = signed_in(independent_server, interop_home, client_kind)
 
     done = run_cli(interop_home, "logout")
 
     active = independent_server.token_active(refresh_token, "refresh_token")
     assert done.returncode == 0, done.stderr
-    assert not active, "the refresh token is still active at the server after logout"
     assert stored_refresh_token(interop_home) is None
+    if refused:
+        assert active, "the server was expected to keep the refresh token"
+        assert "the provider refused to revoke (HTTP 401)" in done.stdout
+        assert "malformed_response" not in done.stdout + done.stderr
+    else:
+        assert not active, "the refresh token is still active at the server after logout"
 
 
 def token_calls_after_the_grant_ended(server, home, min_validity: str):
