@@ -8,16 +8,26 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "system packages (editors for the end-to-end editor tests)"
+step "system packages (editors for the editor tests, Glewlwyd for the interop tests)"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  command -v glewlwyd >/dev/null || need+=(glewlwyd)
+  command -v sqlite3 >/dev/null || need+=(sqlite3)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
 fi
+
+step "glewlwyd: the interop tests are written against Debian's 2.7.5"
+glewlwyd_version=$(dpkg-query -W -f='${Version}' glewlwyd 2>/dev/null || true)
+case "$glewlwyd_version" in
+  2.7.5-*) echo "glewlwyd $glewlwyd_version" ;;
+  *) echo "glewlwyd 2.7.5 is needed (found: ${glewlwyd_version:-none}); apt-get install glewlwyd" >&2
+     exit 1 ;;
+esac
 
 step "python environment"
 python3 -m venv .venv
@@ -27,6 +37,9 @@ step "ruff"
 .venv/bin/ruff check server tests bench
 step "mypy --strict"
 .venv/bin/mypy
+
+step "interop: node oidc-provider (pinned by tests/interop/node/package-lock.json)"
+(cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider

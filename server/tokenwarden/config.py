@@ -36,6 +36,8 @@ ENDPOINT_KEYS = (
     "revocation_endpoint",
     "userinfo_endpoint",
 )
+#: How the client authenticates at the token, revocation and device endpoints.
+CLIENT_AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Profile:
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
+    #: ``none`` | ``client_secret_post`` | ``client_secret_basic``; None: decided from
+    #: the secret and the discovery document (``oauth.client_auth_method``).
+    token_endpoint_auth_method: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -157,9 +162,18 @@ def _scopes(value: object, *, profile: str, file: str | None) -> tuple[str, ...]
 
 
 PROFILE_KEYS = frozenset(
-    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra", "flow"}
+    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
+     "token_endpoint_auth_method", "flow"}
     | set(ENDPOINT_KEYS)
 )
+#: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
+RESERVED_PARAMETERS = frozenset({
+    "client_id", "client_secret", "grant_type", "device_code", "refresh_token", "scope",
+    "token", "token_type_hint", "client_assertion", "client_assertion_type",
+    # the authorization code request and its exchange (browser sign-in)
+    "response_type", "redirect_uri", "state", "code", "code_verifier", "code_challenge",
+    "code_challenge_method",
+})
 
 
 def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile:
@@ -195,13 +209,43 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
             values[key] = check_url(raw[key], key=key, profile=name, file=file)
     if raw.get("flow") is not None:
         values["flow"] = parse_flow(raw["flow"], profile=name, file=file)
-    extra = raw.get("extra", {})
+    values["token_endpoint_auth_method"] = _auth_method(raw, profile=name, file=file)
+    values["extra"] = _extra(raw.get("extra", {}), profile=name, file=file)
+    return Profile(**values)
+
+
+def _auth_method(raw: Mapping[str, Any], *, profile: str, file: str | None) -> str | None:
+    method = raw.get("token_endpoint_auth_method")
+    if method is None:
+        return None
+    key = "token_endpoint_auth_method"
+    if method not in CLIENT_AUTH_METHODS:
+        raise ConfigError(f"must be one of {', '.join(CLIENT_AUTH_METHODS)}",
+                          file=file, profile=profile, key=key)
+    has_secret = raw.get("client_secret") is not None
+    if method != "none" and not has_secret:
+        raise ConfigError(f"'{method}' needs a client_secret: set client_secret, or use "
+                          "'none' for a public client", file=file, profile=profile, key=key)
+    if method == "none" and has_secret:
+        raise ConfigError("'none' sends no client secret, but client_secret is set: remove "
+                          "one of the two", file=file, profile=profile, key=key)
+    return str(method)
+
+
+def _extra(extra: object, *, profile: str, file: str | None) -> dict[str, str]:
     if not isinstance(extra, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
     ):
-        raise ConfigError("must be a table of strings", file=file, profile=name, key="extra")
-    values["extra"] = dict(extra)
-    return Profile(**values)
+        raise ConfigError("must be a table of strings", file=file, profile=profile, key="extra")
+    # RFC 6749 §3.1: a parameter must not appear twice in one request.
+    clash = sorted(RESERVED_PARAMETERS.intersection(extra))
+    if clash:
+        raise ConfigError(
+            f"'{clash[0]}' is a parameter tokenwarden sends itself; use the profile's own "
+            "key for it (client_id, client_secret, scopes) or remove it from extra",
+            file=file, profile=profile, key=f"extra.{clash[0]}",
+        )
+    return dict(extra)
 
 
 def parse_flow(value: object, *, profile: str, file: str | None) -> str:

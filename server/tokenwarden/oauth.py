@@ -68,6 +68,8 @@ class Endpoints:
     device_authorization_endpoint: str | None = None
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
+    #: How the client authenticates at the token, device and revocation endpoints.
+    client_auth_method: str = "none"
     #: RFC 9207: the provider promises ``iss`` in every authorization response.
     iss_in_authorization_response: bool = False
 
@@ -110,6 +112,26 @@ class TokenResponse:
     request_id: str | None = None
 
 
+def client_auth_method(profile: Profile, metadata: Mapping[str, Any]) -> str:
+    """How the client authenticates: the profile's choice, else one the provider lists.
+
+    A public client (no secret) sends its ``client_id`` in the body (``none``). With a
+    secret, ``client_secret_basic`` is preferred whenever the provider lists it, or lists
+    nothing (RFC 8414 §2 makes it the default; RFC 6749 §2.3.1 requires servers to support
+    it and calls the body form NOT RECOMMENDED); ``client_secret_post`` only when the
+    provider lists it and not basic.
+    """
+    if profile.token_endpoint_auth_method:
+        return profile.token_endpoint_auth_method
+    if not profile.client_secret:
+        return "none"
+    listed = metadata.get("token_endpoint_auth_methods_supported")
+    if isinstance(listed, list) and listed and "client_secret_basic" not in listed \
+            and "client_secret_post" in listed:
+        return "client_secret_post"
+    return "client_secret_basic"
+
+
 def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
     """Merge discovery metadata with the profile's explicit overrides."""
     issuer = metadata.get("issuer")
@@ -134,6 +156,7 @@ def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> En
         )
     return Endpoints(
         issuer=profile.issuer, token_endpoint=token_endpoint,
+        client_auth_method=client_auth_method(profile, metadata),
         iss_in_authorization_response=(
             metadata.get("authorization_response_iss_parameter_supported") is True
         ),
@@ -345,13 +368,12 @@ class OAuthClient:
     def __init__(self, profile: Profile, *, timeout: float,
                  transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.profile = profile
+        # authlib adds the client's credentials to every request it is handed an
+        # ``auth`` for (``_client_auth``): callers never put client_id or client_secret
+        # in a body themselves, so each goes out exactly once (RFC 6749 §3.1).
         self._client = AsyncOAuth2Client(
             client_id=profile.client_id,
             client_secret=profile.client_secret,
-            token_endpoint_auth_method="client_secret_post" if profile.client_secret else "none",
-            revocation_endpoint_auth_method=(
-                "client_secret_post" if profile.client_secret else "none"
-            ),
             scope=profile.scope or None,
             code_challenge_method="S256",
             timeout=timeout,
@@ -368,6 +390,10 @@ class OAuthClient:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
+
+    def _client_auth(self, endpoints: Endpoints) -> Any:
+        """The httpx auth (authlib's) that adds the client's credentials the chosen way."""
+        return self._client.client_auth(endpoints.client_auth_method)
 
     async def endpoints(self) -> Endpoints:
         """Endpoints from the profile, or from discovery (fetched once per client)."""
@@ -414,17 +440,18 @@ class OAuthClient:
                 "the provider has no device_authorization_endpoint; set it in the profile",
                 profile=self.profile.name, key="device_authorization_endpoint",
             )
-        form = {"client_id": self.profile.client_id}
+        form = dict(self.profile.extra)
         if self.profile.scope:
             form["scope"] = self.profile.scope
         if self.profile.audience:
             form["audience"] = self.profile.audience
-        if self.profile.client_secret:
-            form["client_secret"] = self.profile.client_secret
-        form.update(self.profile.extra)
         async with classified("device authorization"):
             response = await self._client.request(
-                "POST", endpoints.device_authorization_endpoint, data=form, withhold_token=True
+                "POST", endpoints.device_authorization_endpoint, data=form,
+                # The form may be empty until the client auth adds client_id: say its
+                # type anyway, or the server sees a body of no known kind.
+                headers={"Content-Type": FORM_CONTENT_TYPE},
+                withhold_token=True, auth=self._client_auth(endpoints),
             )
             _record_response(response)
             data = _json_object(response)
@@ -470,6 +497,7 @@ class OAuthClient:
             data = await self._client.fetch_token(
                 endpoints.token_endpoint, grant_type="authorization_code", code=code,
                 code_verifier=request.code_verifier, redirect_uri=request.redirect_uri,
+                auth=self._client_auth(endpoints),
             )
             return parse_token_response(data, request_id_of(_last_response.get()))
 
@@ -482,7 +510,7 @@ class OAuthClient:
         async with classified("sign-in"):
             data = await self._client.fetch_token(
                 endpoints.token_endpoint, grant_type=DEVICE_CODE_GRANT,
-                device_code=device_code, **extra,
+                device_code=device_code, auth=self._client_auth(endpoints), **extra,
             )
             return parse_token_response(data, request_id_of(_last_response.get()))
 
@@ -492,6 +520,7 @@ class OAuthClient:
         async with classified("renewal"):
             data = await self._client.refresh_token(
                 endpoints.token_endpoint, refresh_token=refresh_token,
+                auth=self._client_auth(endpoints),
             )
             # authlib copies the old refresh token into an answer that carried none, which
             # is what RFC 6749 §6 asks of the client: keep using the old one.
@@ -504,7 +533,8 @@ class OAuthClient:
             return
         async with classified("revocation"):
             response = await self._client.revoke_token(
-                endpoints.revocation_endpoint, token=token, token_type_hint=hint
+                endpoints.revocation_endpoint, token=token, token_type_hint=hint,
+                auth=self._client_auth(endpoints),
             )
             _record_response(response)
             if response.status_code >= 400:

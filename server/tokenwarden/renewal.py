@@ -9,8 +9,9 @@ Whatever triggered it (schedule, ``get_token`` in the mandatory window, a report
    refresh token, in which case its fresh token is used and no request is sent;
 4. refresh, write the new record atomically, release the lock.
 
-A failed renewal never clears credentials unless the provider answered
-``invalid_grant`` for the very refresh token that is still in the store; a
+A failed renewal never clears credentials unless the provider refused the very
+refresh token that is still in the store (``invalid_grant``, or any 400/401/403:
+``refresh_refusal``); a
 transient failure backs off (jittered, capped, ``Retry-After`` honoured), records
 the back-off in the store so other processes honour it too, and keeps serving the
 still-valid access token.
@@ -22,15 +23,18 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.errors import (
     OAuthError,
+    ServerError,
     SignInRequired,
     TemporarilyUnavailable,
     TerminalOAuthError,
     TokenwardenError,
+    TransportError,
 )
 from tokenwarden.lifecycle import expired, record_from_response, refresh_token_expired
 from tokenwarden.policy import TokenState, backoff_delay, satisfies, token_state
@@ -201,17 +205,19 @@ class Renewer:
         now = registry.clock.now()
         error = LastError(code=exc.code, message=exc.message, at=utc_iso(now) or "",
                           correlation_id=correlation, request_id=exc.details.request_id)
-        if isinstance(exc, TerminalOAuthError) and exc.details.error == "invalid_grant":
+        refusal = refresh_refusal(exc)
+        if refusal is not None:
             # Definitive: the provider refused the very refresh token the store still
             # holds (we hold the lock), so the grant is over. Stop serving its tokens.
+            error = replace(error, code=refusal.code, message=refusal.message)
             new = record.next_generation(
                 refresh_token=None, rejected=True, failures=0, next_attempt_at=None,
-                last_error=error, ended="invalid_grant",
+                last_error=error, ended=refusal.code,
             )
-            log.warning("profile %s: refresh token refused (invalid_grant) [%s]; "
-                        "sign-in required", session.profile.name, correlation)
+            log.warning("profile %s: refresh token refused (%s) [%s]; sign-in required",
+                        session.profile.name, refusal.code, correlation)
             registry.audit("renewal", session.profile.name, "ended", correlation_id=correlation,
-                           request_id=exc.details.request_id, detail=exc.message)
+                           request_id=exc.details.request_id, detail=refusal.message)
         else:
             failures = record.failures + 1
             delay = backoff_delay(
@@ -235,6 +241,7 @@ class Renewer:
 
     def as_surface_error(self, session: ProfileSession, exc: OAuthError) -> TokenwardenError:
         """What a caller of ``get_token`` is told after a failed renewal."""
+        exc = refresh_refusal(exc) or exc
         record = session.record
         if record is not None and record.refresh_token is None:
             return SignInRequired(
@@ -245,6 +252,36 @@ class Renewer:
         if record is not None and record.next_attempt_at is not None:
             wait = max(0.0, (record.next_attempt_at - self.registry.clock.now()).total_seconds())
         return TemporarilyUnavailable(f"renewal failed: {exc.message}", retry_after=wait)
+
+
+#: Statuses of a refresh answer that are the provider's final word on that refresh
+#: token whatever the body holds: Glewlwyd answers every refused refresh with an
+#: empty 400, others a 401 or 403 HTML page. 429 and 5xx stay retryable.
+REFUSED_REFRESH_STATUSES = frozenset({400, 401, 403})
+
+
+def refresh_refusal(exc: OAuthError) -> TerminalOAuthError | None:
+    """The refusal that ends a grant, when a failed refresh is one; None when retryable.
+
+    ``invalid_grant`` in any status is one (GitHub sends it in a 200); so is any answer
+    of status 400, 401 or 403 that does not say ``temporarily_unavailable`` or the like.
+    """
+    details = exc.details
+    if isinstance(exc, TerminalOAuthError) and details.error == "invalid_grant":
+        return exc
+    if isinstance(exc, ServerError | TransportError):
+        return None
+    if details.status not in REFUSED_REFRESH_STATUSES:
+        return None
+    said = f": {details.error}" if details.error else ""
+    if details.error and details.description:
+        said += f": {details.description}"
+    elif not details.error:
+        said = ", no OAuth error in the answer"
+    return TerminalOAuthError(
+        f"the provider refused the refresh token (HTTP {details.status}{said})",
+        replace(details, error=details.error or f"http_{details.status}"),
+    )
 
 
 def _swallow(task: asyncio.Task[TokenRecord]) -> None:

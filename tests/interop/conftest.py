@@ -9,6 +9,7 @@ is a test failure that says what to install, never a skip.
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ from tests.interop.servers import (
 from tokenwarden.config import PROFILE_KEYS, write_profile
 
 #: pytest parameter -> module whose ``start`` function starts that server.
-#: ``"glewlwyd": "tests.interop.glewlwyd"`` joins when its harness lands (branch w12glew).
 SERVERS = {
+    "glewlwyd": "tests.interop.glewlwyd",
     "oidc-provider": "tests.interop.oidc_provider",
 }
 
@@ -42,6 +43,38 @@ def _factory(name: str) -> StartServer:
     return start
 
 
+#: Per server, what the scenarios did and saw at it, summed over the run.
+TALLIES: dict[str, Counter[str]] = {}
+VERSIONS: dict[str, str] = {}
+
+
+class Tallied:
+    """A server whose checks are counted for the run's summary (otherwise passed through)."""
+
+    def __init__(self, server: IndependentServer, tally: Counter[str]) -> None:
+        self._server = server
+        self._tally = tally
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+    def approve(self, user_code: str) -> None:
+        self._server.approve(user_code)
+        self._tally["sign-ins approved"] += 1
+
+    def userinfo_accepts(self, access_token: str) -> bool:
+        accepted = self._server.userinfo_accepts(access_token)
+        self._tally["tokens checked at userinfo"] += 1
+        self._tally["tokens refused by userinfo"] += not accepted
+        return accepted
+
+    def token_active(self, token: str, hint: Any) -> bool:
+        active = self._server.token_active(token, hint)
+        self._tally[f"{hint} introspected"] += 1
+        self._tally[f"{hint} inactive"] += not active
+        return active
+
+
 @pytest.fixture(scope="module", params=sorted(SERVERS))
 def independent_server(request: pytest.FixtureRequest,
                        tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndependentServer]:
@@ -49,10 +82,21 @@ def independent_server(request: pytest.FixtureRequest,
     name: str = request.param
     workdir = tmp_path_factory.mktemp(f"interop-{name}")
     server = _factory(name)(workdir, access_token_ttl=ACCESS_TOKEN_TTL)
+    tally = TALLIES.setdefault(name, Counter())
+    VERSIONS[name] = server.version
     try:
-        yield server
+        yield Tallied(server, tally)
     finally:
+        tally["refresh requests at the server"] += server.token_requests("refresh_token")
+        tally["refresh-token reuse seen by the server"] += server.refresh_reuse_count()
         server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per server: the figures of the interop table in docs/providers.md."""
+    for name, tally in sorted(TALLIES.items()):
+        figures = ", ".join(f"{key} {value}" for key, value in sorted(tally.items()))
+        terminalreporter.write_line(f"interop {name} {VERSIONS.get(name, '?')}: {figures}")
 
 
 @pytest.fixture

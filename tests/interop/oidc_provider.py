@@ -74,7 +74,7 @@ def forms_of(html: str) -> list[Form]:
 
 def _missing(what: str) -> AssertionError:
     return AssertionError(
-        f"oidc-provider: {what} is missing; run `npm ci` in {NODE_DIR.name} "
+        f"oidc-provider: {what} is missing; run `npm ci` in tests/interop/node "
         "(tests/run.sh does) with Node 20 or later on PATH")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import client_capabilities
 
 from tests.interop.conftest import profile_of
@@ -64,7 +65,7 @@ async def test_serve_signs_in_then_rotates_silently_and_every_token_works(indepe
             lambda s: s["state"] == "signedIn" and s["expiresAt"] not in expiries,
             timeout=WAIT)
         expiries.add(status["expiresAt"])
-        issued = await client.get_token(minValiditySeconds=1)
+        issued = await client.get_token(minValiditySeconds=2)
         if issued["accessToken"] in tokens:
             continue
         tokens.append(issued["accessToken"])
@@ -77,3 +78,22 @@ async def test_serve_signs_in_then_rotates_silently_and_every_token_works(indepe
     assert independent_server.token_requests("refresh_token") - refreshes_before >= ROTATIONS
     assert independent_server.refresh_reuse_count() == reuse_before
     assert not [s["state"] for s in client.statuses if s["state"] in ("expired", "error")]
+
+
+async def test_serve_ends_in_expired_when_the_server_ends_the_grant(independent_server,
+                                                                    open_client):
+    client = await open_client(profile_of(independent_server, "public"))
+    await sign_in(client, independent_server)
+    mark = len(client.statuses)
+    refreshes_before = independent_server.token_requests("refresh_token")
+
+    assert independent_server.revoke_grant() >= 1
+    expired = await client.wait_for_state("expired", since=mark, timeout=WAIT)
+    # Long enough for several renewal attempts, were there a loop.
+    await asyncio.sleep(3 * independent_server.access_token_ttl)
+
+    assert independent_server.token_requests("refresh_token") - refreshes_before == 1
+    assert expired["message"]
+    with pytest.raises(JsonRpcException) as refused:
+        await client.get_token(minValiditySeconds=1)
+    assert refused.value.code == -32001

@@ -25,6 +25,7 @@ from .pages import consent_page, device_page, error_page, result_page
 from .shaping import ResponseShaper, shaper_for
 from .state import DevState, UserCodeError
 from .stats import Event, Stats, short_grant_type
+from .strict import strict_refusal
 from .wire import HttpRequest, HttpResponse, JsonAnswer, error_response, html_response
 
 log = logging.getLogger("tokenwarden.devserver")
@@ -117,6 +118,8 @@ class DevApp:
                 request_id=request.request_id,
                 status=status,
                 fault=fault,
+                parameters=request.parameter_names,
+                authorization=request.authorization_scheme,
             )
         )
 
@@ -170,7 +173,9 @@ class DevApp:
         if not self.config.device_grant:
             return self._shaped("device_authorization", request, _device_grant_off())
         with self.state.lock:
-            answer = self.oauth.endpoint_answer("device_authorization", request)
+            answer = strict_refusal(request) or self.oauth.endpoint_answer(
+                "device_authorization", request
+            )
         return self._shaped("device_authorization", request, answer)
 
     def _token(self, request: HttpRequest) -> HttpResponse:
@@ -180,12 +185,12 @@ class DevApp:
                 DEVICE_CODE_GRANT_TYPE):
             return self._shaped("token", request, _device_grant_off())
         with self.state.lock:
-            answer = self.oauth.token_answer(request)
+            answer = strict_refusal(request) or self.oauth.token_answer(request)
         return self._shaped("token", request, answer)
 
     def _revoke(self, request: HttpRequest) -> HttpResponse:
         with self.state.lock:
-            answer = self.oauth.endpoint_answer("revocation", request)
+            answer = strict_refusal(request) or self.oauth.endpoint_answer("revocation", request)
         return self._shaped("revoke", request, answer)
 
     def _userinfo_claims(self, request: HttpRequest) -> HttpResponse:
