@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from tokenwarden.errors import LoginFailed, OAuthError
 from tokenwarden.loopback import Callback, Page, RedirectListener
 from tokenwarden.status import humanize
+from tokenwarden.untrusted import printable
 
 if TYPE_CHECKING:
     from tokenwarden.oauth import AuthorizationRequest, Endpoints, OAuthClient, TokenResponse
@@ -65,11 +66,6 @@ class Verdict:
     stale: bool = False
 
 
-def printable(text: str, limit: int = 200) -> str:
-    """Provider text fit for a page or a log line: no control characters, bounded."""
-    return "".join(ch for ch in text if ch.isprintable())[:limit]
-
-
 def judge_redirect(params: Mapping[str, str], *, state: str, issuer: str,
                    iss_required: bool) -> Verdict:
     """Check a redirect's ``state``, ``iss``, ``error`` and ``code`` (pure)."""
@@ -89,7 +85,7 @@ def judge_redirect(params: Mapping[str, str], *, state: str, issuer: str,
     if error:
         code = printable(error, 60)
         reason = REASONS.get(code, f"the provider answered {code}")
-        description = printable(params.get("error_description", ""))
+        description = printable(params.get("error_description", ""), 200)
         return Verdict(error=code, message=f"{reason}" + (f" ({description})" if description
                                                           else ""))
     found = params.get("code")

@@ -109,6 +109,6 @@ def test_errors_become_reasons_without_control_characters():
     verdict = judge({"state": "s1", "error": "access_denied",
                      "error_description": "user said no\r\nSet-Cookie: x"})
     assert verdict.error == "access_denied"
-    assert verdict.message == "the sign-in was denied at the provider (user said noSet-Cookie: x)"
+    assert verdict.message == "the sign-in was denied at the provider (user said no Set-Cookie: x)"
     assert judge({"state": "s1"}).error == "invalid_request"
     assert judge({"state": "s1", "error": "weird\x00"}).message == "the provider answered weird"

@@ -19,6 +19,7 @@ from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import LoginInfo, SessionState, Status
 from tokenwarden.store import TokenStore
+from tokenwarden.untrusted import browsable_uri
 
 T = TypeVar("T")
 
@@ -170,7 +171,7 @@ def _show_sign_in(login: LoginInfo, *, open_browser: bool) -> None:
         url = login.verification_uri_complete or login.verification_uri or ""
         print(f"To sign in, open {login.verification_uri} and enter the code: "
               f"{login.user_code}", flush=True)
-    if open_browser and url:
+    if open_browser and url and browsable_uri(url) is not None:
         with contextlib.suppress(Exception):
             webbrowser.open(url)
 
