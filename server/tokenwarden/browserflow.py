@@ -95,6 +95,16 @@ def judge_redirect(params: Mapping[str, str], *, state: str, issuer: str,
     return Verdict(code=found)
 
 
+def nonce_matches(response: TokenResponse, request: AuthorizationRequest) -> bool:
+    """False when the ID token names another nonce than the request sent (OIDC §3.1.3.7)."""
+    from tokenwarden.jwt import unverified_claims
+
+    if request.nonce is None or response.id_token is None:
+        return True
+    claims = unverified_claims(response.id_token) or {}
+    return claims.get("nonce") in (None, request.nonce)
+
+
 def success_page(profile: str) -> Page:
     """Shown once the tokens are stored."""
     return Page(200, "Signed in", f"tokenwarden signed in profile '{profile}'. You can close "
@@ -149,6 +159,10 @@ class BrowserSignIn:
                 reason = exc.details.error or exc.code
                 callback.answer(failure_page(f"the provider refused the code ({reason})"))
                 raise LoginFailed(f"sign-in failed: {exc.message}", reason=reason) from None
+            if not nonce_matches(response, self._request):
+                callback.answer(failure_page("the ID token was not issued for this sign-in"))
+                raise LoginFailed("sign-in failed: the ID token's nonce is not the one this "
+                                  "sign-in sent", reason="nonce_mismatch")
             callback.answer(success_page(profile))
             return response
         finally:

@@ -102,6 +102,8 @@ class AuthorizationRequest:
     redirect_uri: str
     state: str = field(repr=False)
     code_verifier: str = field(repr=False)
+    #: OpenID Connect nonce (sent when the scopes include ``openid``).
+    nonce: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -572,12 +574,17 @@ class OAuthClient:
             # provider may leave it out of the grant, and every renewal that asks for the
             # profile's scopes then fails with invalid_scope. extra.prompt overrides.
             extra.setdefault("prompt", "consent")
+        # OpenID Connect Core §3.1.2.1: optional with the code flow, but some providers
+        # (Glewlwyd) require it; the ID token's nonce is compared with it.
+        nonce = generate_token(32) if "openid" in self.profile.scopes else None
+        if nonce is not None:
+            extra["nonce"] = nonce
         uri, state = self._client.create_authorization_url(
             endpoints.authorization_endpoint, code_verifier=verifier,
             redirect_uri=redirect_uri, **extra,
         )
         return AuthorizationRequest(authorization_uri=uri, redirect_uri=redirect_uri,
-                                    state=state, code_verifier=verifier)
+                                    state=state, code_verifier=verifier, nonce=nonce)
 
     async def exchange_code(self, code: str, request: AuthorizationRequest) -> TokenResponse:
         """Exchange an authorization code once, with the verifier of its request."""

@@ -100,10 +100,14 @@ class SignInFlow:
         return started
 
     def _announce(self, session: ProfileSession) -> None:
-        """Publish the sign-in in progress here and to every process on the store."""
-        self.registry.publish(session)
+        """Publish the sign-in in progress to every process on the store, then here.
+
+        The marker first: whoever reads the instructions here (a terminal, a test)
+        and goes to another window must find the sign-in there to join.
+        """
         if session.login is not None:
             sharedlogin.share(self.registry.store.folder, session.profile.name, session.login)
+        self.registry.publish(session)
 
     def _end_login(self, session: ProfileSession) -> None:
         """The sign-in of this process is over (either way)."""

@@ -64,6 +64,7 @@ async def test_browser_sign_in_ends_signed_in_with_the_account(make_devserver, h
     assert query["code_challenge_method"] == ["S256"]
     assert query["redirect_uri"][0].startswith("http://127.0.0.1:")
     assert query["redirect_uri"][0].endswith("/callback")
+    assert query["nonce"][0] and query["prompt"] == ["consent"]  # openid, offline_access
     assert manager.status().login.flow == "browser"
     page = await sign_in_in_browser(started.authorization_uri)
     assert page.status_code == 200 and "You can close this tab" in page.text

@@ -27,7 +27,10 @@ WAIT = 60.0
 async def browse(server: IndependentServer, url: str):
     """Log in and consent at ``server``, then land on tokenwarden's callback page."""
     redirect = await asyncio.to_thread(server.authorize_in_browser, url)
-    assert "iss" in parse_qs(urlsplit(redirect).query), "the server sent no iss (RFC 9207)"
+    query = parse_qs(urlsplit(redirect).query)
+    assert "code" in query, f"{server.name} answered {query.get('error')} {query.get('error_description')}"
+    if getattr(server, "metadata", {}).get("authorization_response_iss_parameter_supported"):
+        assert "iss" in query, f"{server.name} promised iss (RFC 9207) and sent none"
     return await deliver(redirect)
 
 

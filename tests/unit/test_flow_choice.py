@@ -112,3 +112,30 @@ def test_errors_become_reasons_without_control_characters():
     assert verdict.message == "the sign-in was denied at the provider (user said no Set-Cookie: x)"
     assert judge({"state": "s1"}).error == "invalid_request"
     assert judge({"state": "s1", "error": "weird\x00"}).message == "the provider answered weird"
+
+
+def fake_id_token(claims: dict) -> str:
+    import base64
+    import json
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+def test_an_id_token_for_another_nonce_is_refused():
+    from tokenwarden.browserflow import nonce_matches
+    from tokenwarden.oauth import AuthorizationRequest, TokenResponse
+
+    request = AuthorizationRequest("https://id.example/authorize?…", "http://127.0.0.1:1/callback",
+                                   state="s", code_verifier="v", nonce="n1")
+
+    def response(claims: dict | None) -> TokenResponse:
+        return TokenResponse(access_token="a", token_type="Bearer", expires_in=60,
+                             id_token=None if claims is None else fake_id_token(claims))
+
+    assert nonce_matches(response({"nonce": "n1"}), request)
+    assert nonce_matches(response({}), request)  # providers that do not echo it
+    assert nonce_matches(response(None), request)
+    assert not nonce_matches(response({"nonce": "other"}), request)
