@@ -351,3 +351,21 @@ async def test_hostile_bytes_at_the_listener_do_not_disturb_the_sign_in(make_dev
     assert (await sign_in_in_browser(started.authorization_uri)).status_code == 200
     await wait_signed_in(manager)
     await manager.close()
+
+
+async def test_auto_falls_back_to_a_device_code_once_when_the_browser_flow_is_refused(
+        make_devserver, home):
+    server = make_devserver()
+    configure(home, server)
+    manager = manager_for(home)
+    started = await manager.start_login(browser_possible=True)
+    assert isinstance(started, BrowserAuthorization)
+    refused = with_query(started.redirect_uri, state=state_of(started.authorization_uri),
+                         iss=server.issuer, error="unauthorized_client")
+    assert (await deliver(refused)).status_code == 400
+    async with asyncio.timeout(15):
+        while (login := manager.status().login) is None or login.flow != "device":
+            await asyncio.sleep(0.05)
+    server.approve(login.user_code)
+    await wait_signed_in(manager)
+    await manager.close()
