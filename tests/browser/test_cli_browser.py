@@ -79,8 +79,8 @@ async def test_a_denied_browser_sign_in_exits_3_with_the_reason(make_devserver, 
     try:
         _, url = await login.instructions()
         await sign_in_in_browser(url, action="deny")
-        code, out, _ = await login.finish()
+        code, out, err = await login.finish()
     finally:
         await login.stop()
-    assert code == 3
-    assert "denied" in out
+    assert code == 3, out + err
+    assert "denied" in err
