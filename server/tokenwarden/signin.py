@@ -86,8 +86,8 @@ class SignInFlow:
         except OAuthError as exc:
             if fallback is None or exc.details.error not in FLOW_REFUSED_ERRORS:
                 raise
-            self._note_fallback(session, choice.flow, fallback, exc.details.error)
-            started, tokens, abort = await self._begin(session, client, fallback)
+            note = self._note_fallback(session, choice.flow, fallback, exc.details.error)
+            started, tokens, abort = await self._begin(session, client, fallback, note)
             fallback = None
         session.login_error = None
         session.login_task = asyncio.get_running_loop().create_task(
@@ -114,14 +114,16 @@ class SignInFlow:
         session.login = None
         sharedlogin.unshare(self.registry.store.folder, session.profile.name)
 
-    async def _begin(self, session: ProfileSession, client: OAuthClient, flow: str) -> tuple[
+    async def _begin(self, session: ProfileSession, client: OAuthClient, flow: str,
+                     note: str | None = None) -> tuple[
         DeviceAuthorization | BrowserAuthorization, Callable[[], Awaitable[TokenResponse]],
         Callable[[], None],
     ]:
         """Ask for a device code, or open the redirect listener.
 
         Returns what to show, how to wait for the tokens, and how to let go of what
-        was opened should the wait never start (cancelled at once).
+        was opened should the wait never start (cancelled at once). ``note`` says why
+        this flow (a fallback), for the surfaces to show.
         """
         now = self.registry.clock.now()
         if flow == BROWSER:
@@ -131,7 +133,7 @@ class SignInFlow:
                 user_code=None, verification_uri=None, verification_uri_complete=None,
                 expires_at=now + timedelta(seconds=browser.expires_in),
                 expires_in=browser.expires_in, interval=0.0, flow=BROWSER,
-                authorization_uri=browser.authorization_uri,
+                authorization_uri=browser.authorization_uri, note=note,
             )
             return browser, attempt.complete, attempt.abort
         from tokenwarden.device import wait_for_approval
@@ -144,17 +146,21 @@ class SignInFlow:
             expires_at=now + timedelta(seconds=authorization.expires_in),
             expires_in=authorization.expires_in,
             interval=authorization.interval,
+            note=note,
         )
         clock = self.registry.clock
         return authorization, lambda: wait_for_approval(client, authorization, clock), _nothing
 
     def _note_fallback(self, session: ProfileSession, refused: str, other: str,
-                       error: str | None) -> None:
+                       error: str | None) -> str:
+        """Log and record that ``auto`` falls back; the line to show the user."""
         name = session.profile.name
         log.warning("the provider refused the %s sign-in of profile %s (%s); signing in with "
                     "the %s flow instead", refused, name, error, other)
         self.registry.audit("sign-in", name, "fallback",
                             detail=f"{refused} refused ({error}); using {other}")
+        return (f"the provider refused the {refused} sign-in ({error}); signing in with the "
+                f"{other} flow instead")
 
     async def wait(self, session: ProfileSession) -> Status:
         """Wait for the sign-in in progress (here or in another process) to end."""
@@ -229,9 +235,9 @@ class SignInFlow:
                 if fallback is None or exc.code not in FLOW_REFUSED_ERRORS:
                     raise
                 refused = BROWSER if fallback == DEVICE else DEVICE
-                self._note_fallback(session, refused, fallback, exc.code)
+                note = self._note_fallback(session, refused, fallback, exc.code)
                 try:
-                    _, tokens, abort = await self._begin(session, client, fallback)
+                    _, tokens, abort = await self._begin(session, client, fallback, note)
                 except (OAuthError, ConfigError) as again:
                     raise LoginFailed(f"sign-in failed: {again.message}",
                                       reason=again.code) from None

@@ -38,6 +38,8 @@ class LoginInfo:
     authorization_uri: str | None = None
     #: Another process waits for this sign-in (``sharedlogin``); not on the wire.
     elsewhere: bool = False
+    #: Why this flow, when ``auto`` fell back to it; not on the wire (logged there).
+    note: str | None = None
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,8 @@ def login(args: argparse.Namespace) -> int:
 
 def _show_sign_in(login: LoginInfo, *, open_browser: bool) -> None:
     """The instructions of a sign-in in progress; the browser opened when allowed."""
+    if login.note:
+        print(f"tokenwarden: {login.note}", file=sys.stderr, flush=True)
     if login.authorization_uri is not None:
         url = login.authorization_uri
         print(f"To sign in, open this address in your browser (it redirects back to "
