@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/lsp_bench.py [--runs 5] [--requests 500] [--idle-seconds 60]
     .venv/bin/python bench/lsp_bench.py --startup-pairs 30
+    .venv/bin/python bench/lsp_bench.py --startup-pairs 30 --bundled vscode-client/bundled/launch.py
 
 For each of ``--runs`` fresh processes of ``tokenwarden serve`` and of
 ``bench/trivial_server.py`` (pygls answering one request from memory) it measures:
@@ -18,6 +19,11 @@ server in alternation, and also reports the median of the N pairwise ratios: the
 import of pygls and lsprotocol varies by ±30 % from one process to the next, and
 comparing each tokenwarden start with the trivial start right beside it cancels
 most of that.
+
+``--bundled LAUNCHER`` (with ``--startup-pairs``) compares instead the server
+bundled in the VS Code extension, started as the extension starts it
+(``python -I -S LAUNCHER serve``, by the interpreter the venv was made from), with
+``tokenwarden serve`` from the venv.
 """
 
 from __future__ import annotations
@@ -271,6 +277,10 @@ def table(results: dict[str, list[Run]], requests: int, idle: float) -> str:
     return "\n".join(lines)
 
 
+def absolute(path: str) -> str:
+    return str(Path(path).resolve())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -278,6 +288,8 @@ async def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--startup-pairs", type=int, default=0, metavar="N",
                         help="measure only spawn → initialize, N alternating pairs")
+    parser.add_argument("--bundled", metavar="LAUNCHER", type=absolute,
+                        help="with --startup-pairs: the extension's bundled server vs the venv's")
     args = parser.parse_args()
 
     devserver = DevServer(DevServerConfig(access_token_ttl=3600, interval=0)).start()
@@ -290,6 +302,16 @@ async def main() -> None:
             Server("trivial pygls", [PYTHON, str(ROOT / "bench" / "trivial_server.py")],
                    "bench/getToken"),
         ]
+        if args.bundled:
+            base = getattr(sys, "_base_executable", PYTHON)
+            servers = [
+                Server("bundled (python -I -S launch.py serve)",
+                       [base, "-I", "-S", args.bundled, "serve"],
+                       "tokenwarden/getToken"),
+                Server("venv (tokenwarden serve)",
+                       [os.path.join(os.path.dirname(PYTHON), "tokenwarden"), "serve"],
+                       "tokenwarden/getToken"),
+            ]
         if args.startup_pairs:
             report = await startup_pairs(servers, args.startup_pairs)
             setting = f"{args.startup_pairs} start-up pairs"

@@ -15,6 +15,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
   command -v glewlwyd >/dev/null || need+=(glewlwyd)
   command -v sqlite3 >/dev/null || need+=(sqlite3)
+  # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
+  command -v curl >/dev/null || need+=(curl)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -45,14 +48,18 @@ step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider
 
 if [ -f vscode-client/package.json ]; then
-  step "vscode-client: install, typecheck, unit tests, package"
+  step "vscode-client: install, typecheck, unit tests, bundle the server, package"
   (cd vscode-client && npm ci --no-audit --no-fund --loglevel=error \
-     && npm run --silent typecheck && npm test --silent && npm run --silent package)
+     && npm run --silent typecheck && npm test --silent \
+     && TW_BUNDLE_PYTHON="$repo/.venv/bin/python" npm run --silent bundle \
+     && npm run --silent package)
   if [ "${TOKENWARDEN_SKIP_E2E:-0}" != 1 ]; then
     step "vscode-client: end-to-end in code-server (setup ≈ 5 min the first time)"
     export TOKENWARDEN_BIN="$repo/.venv/bin/tokenwarden"
     bash vscode-client/e2e/setup.sh
     (cd vscode-client && node e2e/run.mjs)
+    step "vscode-client: end-to-end with nothing but the .vsix (the bundled server, system python3)"
+    (cd vscode-client && TW_E2E_MODE=bundled TW_E2E_OUT="$repo/test-output/vscode-e2e-bundled" node e2e/run.mjs)
   fi
 fi
 step "all checks passed"

@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
-from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from tokenwarden import __version__
+from tokenwarden.authlib_client import AsyncOAuth2Client
+from tokenwarden.authlib_client import OAuthError as AuthlibOAuthError
 from tokenwarden.config import ENDPOINT_KEYS, Profile, check_url
 from tokenwarden.errors import (
     RETRYABLE_OAUTH_ERRORS,
@@ -495,7 +495,10 @@ class OAuthClient:
         failed: OAuthError | None = None
         for url, answer in zip(urls, answers, strict=True):
             if isinstance(answer, OAuthError):
-                failed = failed or answer
+                # An unreachable host says more than a 404 from another well-known path.
+                if failed is None or (isinstance(answer, TransportError)
+                                      and not isinstance(failed, TransportError)):
+                    failed = answer
                 continue
             try:
                 usable.append(checked_document(self.profile, answer, url))

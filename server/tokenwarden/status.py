@@ -66,6 +66,7 @@ class Status:
             "issuer": self.issuer,
             "expiresAt": utc_iso(self.expires_at),
             "refreshable": self.refreshable,
+            "sessionEndsAt": utc_iso(self.session_ends_at),
             "message": self.message,
             "lastError": None if self.last_error is None else {
                 "code": self.last_error.code,

@@ -27,7 +27,7 @@ async def test_first_status_is_sent_after_initialized(open_client, devserver):
     assert status["profile"] == "default"
     assert status["issuer"] == devserver.issuer
     assert set(status) == {"profile", "state", "account", "issuer", "expiresAt", "refreshable",
-                           "message", "lastError", "login"}
+                           "sessionEndsAt", "message", "lastError", "login"}
     assert status["message"]
 
 

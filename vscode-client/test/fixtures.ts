@@ -9,6 +9,7 @@ export function status(overrides: Partial<Status> = {}): Status {
     issuer: 'https://auth.example.com',
     expiresAt: '2026-11-27T07:00:00Z',
     refreshable: true,
+    sessionEndsAt: null,
     message: 'Signed in as alice@example.com · renews in 52 min',
     lastError: null,
     login: null,

@@ -5,6 +5,7 @@ import { RESTART_SETTINGS } from '../src/common/settings';
 
 interface Manifest {
   main: string;
+  extensionKind: string[];
   engines: { vscode: string };
   activationEvents: string[];
   contributes: {
@@ -19,6 +20,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.
 describe('package.json contributions', () => {
   it('points at the esbuild bundle', () => {
     expect(manifest.main).toBe('./dist/extension.js');
+  });
+
+  it('runs where the workspace is (the store, terminals and store watcher live there)', () => {
+    expect(manifest.extensionKind).toEqual(['workspace']);
   });
 
   it('contributes the user commands under the tokenwarden category', () => {
@@ -36,6 +41,7 @@ describe('package.json contributions', () => {
       'tokenwarden.profile',
       'tokenwarden.profiles',
       'tokenwarden.server.command',
+      'tokenwarden.server.python',
       'tokenwarden.trace.server',
       'tokenwarden.warnBeforeExpirySeconds',
     ]);
@@ -47,6 +53,7 @@ describe('package.json contributions', () => {
   it('never takes the server command or the issuers from a workspace', () => {
     const props = manifest.contributes.configuration.properties;
     expect(props['tokenwarden.server.command']?.scope).toBe('machine');
+    expect(props['tokenwarden.server.python']?.scope).toBe('machine');
     expect(props['tokenwarden.profiles']?.scope).toBe('application');
   });
 

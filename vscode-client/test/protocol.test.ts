@@ -72,6 +72,7 @@ describe('status objects', () => {
       issuer: null,
       expiresAt: null,
       refreshable: false,
+      sessionEndsAt: null,
       message: 'Signed out',
       lastError: null,
       login: null,

@@ -27,6 +27,38 @@ describe('resolveServerCommand', () => {
     });
   });
 
+  it('runs the bundled server with the Python found for it, before anything on PATH', () => {
+    expect(
+      resolveServerCommand({
+        configured: [],
+        tokenwardenOnPath: '/usr/bin/tokenwarden',
+        pythonInterpreter: ['python'],
+        bundled: { launcher: '/ext/bundled/launch.py', python: ['/usr/bin/python3.11'] },
+      }),
+    ).toEqual({ command: '/usr/bin/python3.11', args: ['-I', '-S', '/ext/bundled/launch.py', 'serve'], source: 'bundled' });
+  });
+
+  it('the setting still wins over the bundled server', () => {
+    expect(
+      resolveServerCommand({
+        configured: ['/venv/bin/tokenwarden', 'serve'],
+        tokenwardenOnPath: undefined,
+        pythonInterpreter: undefined,
+        bundled: { launcher: '/ext/bundled/launch.py', python: ['/usr/bin/python3'] },
+      }).source,
+    ).toBe('setting');
+  });
+
+  it('without a Python for the bundled server: tokenwarden on PATH, or the reason why not', () => {
+    const bundled = { launcher: '/ext/bundled/launch.py', python: undefined, problem: 'needs Python 3.11 (found 3.9)' };
+    expect(resolveServerCommand({ configured: [], tokenwardenOnPath: '/usr/bin/tokenwarden', pythonInterpreter: undefined, bundled }).source).toBe(
+      'path',
+    );
+    const none = resolveServerCommand({ configured: [], tokenwardenOnPath: undefined, pythonInterpreter: ['python3.9'], bundled });
+    expect(none.source).toBe('fallback');
+    expect(installHint(none)).toBe('needs Python 3.11 (found 3.9)');
+  });
+
   it('else plain tokenwarden serve', () => {
     expect(resolveServerCommand({ configured: [], tokenwardenOnPath: undefined, pythonInterpreter: undefined })).toEqual({
       command: 'tokenwarden',

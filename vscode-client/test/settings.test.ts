@@ -139,6 +139,7 @@ describe('readSettings', () => {
         warnBeforeExpirySeconds: 60,
         openBrowser: false,
         'server.command': 'tokenwarden serve',
+        'server.python': '/opt/python3.12/bin/python3',
         'trace.server': 'verbose',
       }),
     );
@@ -151,6 +152,7 @@ describe('readSettings', () => {
         openBrowser: false,
       },
       serverCommand: ['tokenwarden', 'serve'],
+      serverPython: ['/opt/python3.12/bin/python3'],
       trace: 'verbose',
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  failureReason,
   formatTimeLeft,
   nextRefreshDelayMs,
   renderItem,
@@ -134,5 +135,46 @@ describe('nextRefreshDelayMs', () => {
     expect(nextRefreshDelayMs(undefined, NOW)).toBeUndefined();
     expect(nextRefreshDelayMs(status({ state: 'signedOut', expiresAt: null }), NOW)).toBeUndefined();
     expect(nextRefreshDelayMs(status({ expiresAt: '2026-11-27T05:00:00Z' }), NOW)).toBeUndefined();
+  });
+});
+
+describe('failureReason', () => {
+  it('says "sign-in failed" once, however the server worded it', () => {
+    expect(failureReason('sign-in failed: the provider refused the request (invalid_client)')).toBe(
+      'the provider refused the request (invalid_client)',
+    );
+    expect(failureReason('the sign-in was denied')).toBe('the sign-in was denied');
+  });
+});
+
+describe('a session that cannot be renewed silently', () => {
+  it('stays in the status bar as a warning until the user signs in', () => {
+    const view = renderStatus(status({ refreshable: false, expiresAt: '2026-11-27T06:04:00Z' }), NOW);
+    expect(view.background).toBe('statusBarItem.warningBackground');
+    expect(view.text).toMatch(/^\$\(warning\) alice@example\.com · /);
+    expect(view.tooltip).toContain('cannot be renewed silently: sign in again');
+  });
+
+  it('also when the refresh token itself ends within the warning window', () => {
+    const ending = status({ sessionEndsAt: '2026-11-27T06:00:10Z', expiresAt: '2026-11-27T06:00:30Z' });
+    expect(renderStatus(ending, NOW, 12_000).background).toBe('statusBarItem.warningBackground');
+    expect(renderStatus(ending, new Date('2026-11-27T05:59:00Z'), 12_000).background).toBeUndefined();
+  });
+
+  it('not before the warning window', () => {
+    const view = renderStatus(status({ refreshable: false, expiresAt: '2026-11-27T06:06:00Z' }), NOW);
+    expect(view.background).toBeUndefined();
+  });
+
+  it('(the old form)', () => {
+    const view = renderStatus(status({ refreshable: false, expiresAt: '2026-11-27T06:04:00Z' }), NOW);
+    expect(view.background).toBe('statusBarItem.warningBackground');
+    expect(view.text).toMatch(/^\$\(warning\) alice@example\.com · /);
+    expect(view.tooltip).toContain('cannot be renewed silently: sign in again');
+  });
+
+  it('a renewable session or one without expiry is not a warning', () => {
+    expect(renderStatus(status(), NOW).background).toBeUndefined();
+    expect(renderStatus(status({ refreshable: false, expiresAt: null }), NOW).background).toBeUndefined();
   });
 });

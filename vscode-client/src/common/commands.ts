@@ -3,9 +3,9 @@
  * the sign-in flow or the authentication API. Errors become messages with a
  * way forward; nothing is thrown at the command palette.
  */
-import * as fs from 'node:fs/promises';
 import type * as vscode from 'vscode';
 import { AUTH_PROVIDER_ID } from './authProvider';
+import { writePrivateFile } from './privateFile';
 import { errorMessage } from './logging';
 import { ServerCommands, type Status } from './protocol';
 import { ServerNotRunningError, type TokenwardenServer } from './server';
@@ -20,6 +20,7 @@ import {
   showErrorMessage,
   showInformationMessage,
   showQuickPick,
+  showSaveDialog,
   showWarningMessage,
 } from './vscodeapi';
 
@@ -57,7 +58,6 @@ export interface SessionTokenReport {
   validForSeconds?: number;
   /** How the session was obtained: silently, or after VS Code asked the user to allow access. */
   access?: 'silent' | 'afterConsent';
-  tokenFile?: string;
   message: string;
 }
 
@@ -79,7 +79,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     registerCommand(Commands.showLog, () => ctx.log.show()),
     registerCommand(Commands.restartServer, guarded(() => ctx.restartServer())),
     registerCommand(Commands.statusMenu, guarded(() => statusMenu(ctx))),
-    registerCommand(Commands.getSessionToken, guarded((arg) => getSessionToken(ctx, arg))),
+    registerCommand(Commands.getSessionToken, guarded(() => getSessionToken(ctx))),
   ];
 }
 
@@ -132,6 +132,10 @@ async function showStatus(ctx: CommandContext): Promise<void> {
   if (status.lastError !== null) {
     details.push(`Last error: ${status.lastError.message} (${status.lastError.code})`);
   }
+  const server = ctx.server.launchDescription;
+  if (server !== undefined) {
+    details.push(`Server: ${server}`);
+  }
   const choice = await showInformationMessage(`tokenwarden [${status.profile}]: ${details.join(' — ')}`, SHOW_LOG);
   if (choice === SHOW_LOG) {
     ctx.log.show();
@@ -172,23 +176,17 @@ async function statusMenu(ctx: CommandContext): Promise<void> {
   await picked?.run();
 }
 
-/** `{outFile}` or a plain path string: where the e2e test wants the token written (mode 0600). */
-function outFileArgument(arg: unknown): string | undefined {
-  if (typeof arg === 'string' && arg !== '') {
-    return arg;
-  }
-  if (typeof arg === 'object' && arg !== null && typeof (arg as { outFile?: unknown }).outFile === 'string') {
-    return (arg as { outFile: string }).outFile;
-  }
-  return undefined;
-}
+const SAVE_TOKEN = 'Save token to file…';
 
 /**
  * Diagnostic: gets a session through `vscode.authentication.getSession`, the
- * way any other extension would, and reports whether its token is valid.
- * Never logs the token; writes it only to the file the caller names.
+ * way any other extension would, and reports whether its token is valid. The
+ * token never leaves through this command: other extensions get it only from
+ * the authentication provider, after VS Code asked the user to allow them; this
+ * command writes it only to a file the user picks in a save dialog (mode 0600),
+ * whatever arguments its caller passes.
  */
-async function getSessionToken(ctx: CommandContext, arg: unknown): Promise<SessionTokenReport> {
+async function getSessionToken(ctx: CommandContext): Promise<SessionTokenReport> {
   let access: SessionTokenReport['access'] = 'silent';
   let session = await getAuthenticationSession(AUTH_PROVIDER_ID, [], { createIfNone: false });
   if (session === undefined && hasSession(ctx.store.get(ctx.activeProfile()))) {
@@ -198,15 +196,26 @@ async function getSessionToken(ctx: CommandContext, arg: unknown): Promise<Sessi
     session = await getAuthenticationSession(AUTH_PROVIDER_ID, [], { createIfNone: true });
   }
   const report = describeSession(ctx, session, access);
-  const outFile = outFileArgument(arg);
-  if (session !== undefined && outFile !== undefined) {
-    await fs.writeFile(outFile, session.accessToken, { mode: 0o600 });
-    report.tokenFile = outFile;
-  }
   ctx.log.info(`getSessionToken: ${report.message}`);
   const show = report.ok ? showInformationMessage : showWarningMessage;
-  void show(`tokenwarden: ${report.message}`);
+  const actions = session !== undefined && report.ok ? [SAVE_TOKEN] : [];
+  void show(`tokenwarden: ${report.message}`, ...actions).then(async (choice) => {
+    if (choice === SAVE_TOKEN && session !== undefined) {
+      await saveTokenToPickedFile(ctx, session.accessToken);
+    }
+  });
   return report;
+}
+
+/** Writes the token to a file the user picks, created 0600 (an existing file is replaced, not reused). */
+async function saveTokenToPickedFile(ctx: CommandContext, token: string): Promise<void> {
+  const target = await showSaveDialog({ title: 'tokenwarden: save the access token (readable only by you)' });
+  if (target === undefined) {
+    return;
+  }
+  await writePrivateFile(target.fsPath, token);
+  ctx.log.info(`getSessionToken: token saved to ${target.fsPath} (mode 0600)`);
+  void showInformationMessage(`tokenwarden: token saved to ${target.fsPath} (readable only by you).`);
 }
 
 function describeSession(

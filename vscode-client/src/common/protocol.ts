@@ -65,6 +65,8 @@ export interface Status {
   /** RFC 3339 UTC: when the access token expires. */
   expiresAt: string | null;
   refreshable: boolean;
+  /** When the session ends unless the user signs in again (null while it renews silently). */
+  sessionEndsAt: string | null;
   /** One short human line, showable as it is. */
   message: string;
   lastError: LastError | null;
@@ -184,6 +186,7 @@ export function normalizeStatus(value: Status): Status {
     issuer: value.issuer ?? null,
     expiresAt: value.expiresAt ?? null,
     refreshable: value.refreshable ?? false,
+    sessionEndsAt: typeof value.sessionEndsAt === 'string' ? value.sessionEndsAt : null,
     message: value.message,
     lastError: isObject(value.lastError) ? (value.lastError as LastError) : null,
     login: isObject(value.login) ? (value.login as LoginInfo) : null,

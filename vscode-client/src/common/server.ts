@@ -41,7 +41,7 @@ import {
   type TokenRejectedParams,
   type TokenResult,
 } from './protocol';
-import { describeCommand, findOnPath, installHint, type ServerCommand } from './serverCommand';
+import { describeCommand, describeSource, findOnPath, installHint, type ServerCommand } from './serverCommand';
 import type { InitializationOptions } from './settings';
 import type { StatusStore } from './statusStore';
 import { createEventEmitter } from './vscodeapi';
@@ -140,6 +140,11 @@ export class TokenwardenServer implements vscode.Disposable {
 
   get state(): ServerState {
     return this.currentState;
+  }
+
+  /** Which server runs and why (setting, bundled, PATH, …), for the status command. */
+  get launchDescription(): string | undefined {
+    return this.launch === undefined ? undefined : `${describeSource(this.launch.command)}: ${describeCommand(this.launch.command)}`;
   }
 
   /** (Re)starts the server with `config`; resolves when it runs or has failed. */

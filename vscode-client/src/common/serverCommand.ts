@@ -1,20 +1,37 @@
 /**
  * Which command starts the server, and what to tell the user when it cannot.
  *
- * Order: the `tokenwarden.server.command` setting; `tokenwarden` on PATH;
- * `python -m tokenwarden` with the interpreter selected in the Python
- * extension; plain `tokenwarden serve` (which fails with an actionable
- * message). No `vscode` import: unit-testable.
+ * Order (docs/vscode.md, "Which server runs"):
+ * 1. the `tokenwarden.server.command` setting;
+ * 2. the server bundled in the extension, run by the first Python ≥ 3.11 found
+ *    (`tokenwarden.server.python`, the Python extension's interpreter, `python3`
+ *    or `python` on PATH) as `python -I -S bundled/launch.py serve`;
+ * 3. `tokenwarden` on PATH (an installed server; the universal package has no
+ *    bundled copy);
+ * 4. `python -m tokenwarden` with the interpreter selected in the Python extension;
+ * 5. plain `tokenwarden serve`, which fails with an actionable message.
+ * No `vscode` import: unit-testable.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export type CommandSource = 'setting' | 'path' | 'python' | 'fallback';
+export type CommandSource = 'setting' | 'bundled' | 'path' | 'python' | 'fallback';
 
 export interface ServerCommand {
   command: string;
   args: string[];
   source: CommandSource;
+  /** Why the bundled server could not be used (no Python ≥ 3.11), when it was there. */
+  bundledProblem?: string;
+}
+
+/** The bundled server: its launcher script and the interpreter chosen to run it. */
+export interface BundledServer {
+  launcher: string;
+  /** The interpreter as an argument vector; undefined when none is new enough. */
+  python: readonly string[] | undefined;
+  /** Why no interpreter was taken (see interpreter.ts), shown when nothing else works. */
+  problem?: string;
 }
 
 export interface CommandInputs {
@@ -24,6 +41,8 @@ export interface CommandInputs {
   tokenwardenOnPath: string | undefined;
   /** The Python extension's active interpreter as an argument vector, if any. */
   pythonInterpreter: readonly string[] | undefined;
+  /** The server bundled in the extension, when the package has one. */
+  bundled?: BundledServer;
 }
 
 /** Picks the server command following the documented order. */
@@ -32,14 +51,36 @@ export function resolveServerCommand(inputs: CommandInputs): ServerCommand {
   if (configuredExe !== undefined) {
     return { command: configuredExe, args: configuredArgs, source: 'setting' };
   }
+  const [bundledPython, ...bundledArgs] = inputs.bundled?.python ?? [];
+  if (inputs.bundled !== undefined && bundledPython !== undefined) {
+    return { command: bundledPython, args: [...bundledArgs, '-I', '-S', inputs.bundled.launcher, 'serve'], source: 'bundled' };
+  }
+  const problem = inputs.bundled?.problem;
+  const withProblem = (cmd: ServerCommand): ServerCommand => (problem === undefined ? cmd : { ...cmd, bundledProblem: problem });
   if (inputs.tokenwardenOnPath !== undefined) {
-    return { command: inputs.tokenwardenOnPath, args: ['serve'], source: 'path' };
+    return withProblem({ command: inputs.tokenwardenOnPath, args: ['serve'], source: 'path' });
   }
   const [pythonExe, ...pythonArgs] = inputs.pythonInterpreter ?? [];
-  if (pythonExe !== undefined) {
+  if (pythonExe !== undefined && problem === undefined) {
     return { command: pythonExe, args: [...pythonArgs, '-m', 'tokenwarden', 'serve'], source: 'python' };
   }
-  return { command: 'tokenwarden', args: ['serve'], source: 'fallback' };
+  return withProblem({ command: 'tokenwarden', args: ['serve'], source: 'fallback' });
+}
+
+/** Where the command came from, for the log and the status: one short phrase. */
+export function describeSource(cmd: ServerCommand): string {
+  switch (cmd.source) {
+    case 'setting':
+      return 'the tokenwarden.server.command setting';
+    case 'bundled':
+      return 'the server bundled in the extension';
+    case 'path':
+      return 'tokenwarden on PATH';
+    case 'python':
+      return "the Python extension's interpreter";
+    default:
+      return 'no server found';
+  }
 }
 
 /** The command line as one string for messages and logs. */
@@ -49,7 +90,12 @@ export function describeCommand(cmd: ServerCommand): string {
 
 /** What to install or change so that `cmd` works: one sentence for a notification. */
 export function installHint(cmd: ServerCommand): string {
+  if (cmd.bundledProblem !== undefined && cmd.source === 'fallback') {
+    return cmd.bundledProblem;
+  }
   switch (cmd.source) {
+    case 'bundled':
+      return 'The bundled server could not start with this Python: set tokenwarden.server.python to another Python 3.11+, or set tokenwarden.server.command.';
     case 'python':
       return `Install it into the selected Python environment: "${cmd.command}" -m pip install tokenwarden, or set tokenwarden.server.command.`;
     case 'setting':

@@ -38,6 +38,8 @@ export interface ExtensionSettings {
   initializationOptions: InitializationOptions;
   /** The configured server command; empty means "find it" (see serverCommand.ts). */
   serverCommand: string[];
+  /** `tokenwarden.server.python`: the interpreter for the bundled server; empty means "find one". */
+  serverPython: string[];
   trace: TraceSetting;
 }
 
@@ -66,6 +68,7 @@ export const RESTART_SETTINGS: readonly string[] = [
   `${SECTION}.warnBeforeExpirySeconds`,
   `${SECTION}.openBrowser`,
   `${SECTION}.server.command`,
+  `${SECTION}.server.python`,
 ];
 
 const STRING_PROFILE_KEYS = [
@@ -94,8 +97,9 @@ export function readSettings(reader: SettingsReader): ParsedSettings {
     problems,
   );
   const serverCommand = parseServerCommand(reader.get('server.command'), problems);
+  const serverPython = parseServerCommand(reader.get('server.python'), problems, 'server.python');
   const trace = parseTrace(reader.get('trace.server'));
-  return { settings: { initializationOptions, serverCommand, trace }, problems };
+  return { settings: { initializationOptions, serverCommand, serverPython, trace }, problems };
 }
 
 /** Raw, unvalidated settings values. */
@@ -206,7 +210,7 @@ function parseScopes(value: unknown): string[] | undefined {
 }
 
 /** `tokenwarden.server.command` as an argument vector: an array as it is, a string split like a shell would. */
-export function parseServerCommand(value: unknown, problems: string[] = []): string[] {
+export function parseServerCommand(value: unknown, problems: string[] = [], key = 'server.command'): string[] {
   if (value === undefined || value === null || value === '') {
     return [];
   }
@@ -216,7 +220,7 @@ export function parseServerCommand(value: unknown, problems: string[] = []): str
   if (Array.isArray(value) && value.every((part) => typeof part === 'string')) {
     return value.filter((part) => part !== '');
   }
-  problems.push(`${SECTION}.server.command must be a string or a list of strings; using the default.`);
+  problems.push(`${SECTION}.${key} must be a string or a list of strings; using the default.`);
   return [];
 }
 

@@ -1,7 +1,10 @@
 /**
  * The device-code sign-in as the user sees it: a notification with the code
- * and one button ("Copy code and open browser"), and a progress notification
- * with Cancel that ends when the profile's status leaves `signingIn`.
+ * and one button ("Copy code and open browser"), and one progress notification
+ * with Cancel: the server's own work-done progress ("Sign in to PROFILE", which
+ * vscode-languageclient shows and whose Cancel reaches the server). This side
+ * adds no second one; it only waits for the profile's status to leave
+ * `signingIn` to report the outcome.
  *
  * The server runs the flow (polling, storing, status events); this only
  * presents it. The browser is opened by the server's `window/showDocument`
@@ -22,6 +25,7 @@ import {
 import type { TokenwardenServer } from './server';
 import type { InitializationOptions } from './settings';
 import { hasSession } from './sessionModel';
+import { failureReason } from './statusPresentation';
 import type { StatusStore } from './statusStore';
 import {
   isWindowFocused,
@@ -29,7 +33,6 @@ import {
   setStatusBarMessage,
   showErrorMessage,
   showInformationMessage,
-  withNotificationProgress,
   writeClipboard,
 } from './vscodeapi';
 
@@ -209,32 +212,17 @@ export class SignInFlow implements vscode.Disposable {
     return opened.uri === login.verificationUri && opened.at >= since - SHOW_DOCUMENT_SLACK_MS;
   }
 
-  /** Progress with Cancel until the status leaves signingIn; resolves with that status (undefined: gave up). */
+  /** Waits until the status leaves signingIn; resolves with that status (undefined: gave up). */
   private showProgress(profile: string, login: LoginInfo): Promise<Status | undefined> {
-    const title = `tokenwarden: waiting for sign-in with code ${login.userCode}`;
-    return Promise.resolve(
-      withNotificationProgress(title, async (progress, token) => {
-        progress.report({ message: `at ${login.verificationUri}` });
-        let cancelled = false;
-        try {
-          const outcome = await this.store.waitFor(profile, (status) => status.state !== 'signingIn', {
-            timeoutMs: waitLimitMs(login),
-            onCancel: (stop) =>
-              token.onCancellationRequested(() => {
-                cancelled = true;
-                void this.cancel(profile);
-                stop();
-              }),
-          });
-          this.reportOutcome(profile, outcome);
-          return outcome;
-        } catch (error) {
-          if (!cancelled) {
-            this.log.warn(`Stopped waiting for the sign-in of "${profile}": ${errorMessage(error)}`);
-          }
-          return undefined;
-        }
-      }),
+    return this.store.waitFor(profile, (status) => status.state !== 'signingIn', { timeoutMs: waitLimitMs(login) }).then(
+      (outcome) => {
+        this.reportOutcome(profile, outcome);
+        return outcome;
+      },
+      (error: unknown) => {
+        this.log.warn(`Stopped waiting for the sign-in of "${profile}": ${errorMessage(error)}`);
+        return undefined;
+      },
     );
   }
 
@@ -248,7 +236,7 @@ export class SignInFlow implements vscode.Disposable {
     }
     this.log.warn(`Sign-in of "${profile}" ended in state ${outcome.state}: ${outcome.lastError?.message ?? outcome.message}`);
     if (outcome.lastError !== null) {
-      void showErrorMessage(`tokenwarden: sign-in failed: ${outcome.lastError.message}`, TRY_AGAIN).then((choice) => {
+      void showErrorMessage(`tokenwarden: sign-in failed: ${failureReason(outcome.lastError.message)}`, TRY_AGAIN).then((choice) => {
         if (choice === TRY_AGAIN) {
           this.signIn(profile).catch((error: unknown) => this.log.warn(`Sign-in failed: ${errorMessage(error)}`));
         }

@@ -20,6 +20,7 @@ export class StatusBar implements vscode.Disposable {
     private readonly store: StatusStore,
     private readonly server: TokenwardenServer,
     private readonly activeProfile: () => string,
+    private readonly warnBeforeSeconds: () => number = () => 300,
   ) {
     this.item = createStatusBarItem('tokenwarden.status', 'tokenwarden', 100);
     this.item.command = STATUS_MENU_COMMAND;
@@ -39,7 +40,7 @@ export class StatusBar implements vscode.Disposable {
   render(): void {
     const status = this.store.get(this.activeProfile());
     const now = new Date();
-    const view = renderItem(this.server.state, status, now);
+    const view = renderItem(this.server.state, status, now, this.warnBeforeSeconds() * 1000);
     this.item.text = view.text;
     this.item.tooltip = view.tooltip;
     this.item.backgroundColor = view.background === undefined ? undefined : themeColor(view.background);

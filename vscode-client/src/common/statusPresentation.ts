@@ -78,7 +78,7 @@ function timeLeft(status: Status, now: Date): string | undefined {
   return left === undefined ? undefined : formatTimeLeft(left);
 }
 
-function tooltipLines(status: Status, now: Date): string[] {
+function tooltipLines(status: Status, now: Date, ending = false): string[] {
   const lines = [`tokenwarden · profile "${status.profile}"`, status.message];
   if (status.account !== null) {
     lines.push(`Account: ${status.account}`);
@@ -96,13 +96,17 @@ function tooltipLines(status: Status, now: Date): string[] {
   if (status.lastError !== null) {
     lines.push(`Last error: ${status.lastError.message} (${status.lastError.code}, ${status.lastError.at})`);
   }
+  if (ending) {
+    lines.push('This session cannot be renewed silently: sign in again before it ends.');
+  }
   lines.push('Click for actions.');
   return lines;
 }
 
 /** The status bar view of one status object at time `now`. */
-export function renderStatus(status: Status, now: Date): StatusView {
-  const tooltip = tooltipLines(status, now).join('\n');
+export function renderStatus(status: Status, now: Date, warnBeforeMs = DEFAULT_WARN_BEFORE_MS): StatusView {
+  const ending = status.state === 'signedIn' && endsUnlessSignedIn(status, now, warnBeforeMs);
+  const tooltip = tooltipLines(status, now, ending).join('\n');
   switch (status.state) {
     case 'signedOut':
       return { text: '$(account) tokenwarden: Sign in', tooltip, background: undefined };
@@ -115,6 +119,10 @@ export function renderStatus(status: Status, now: Date): StatusView {
       };
     }
     case 'signedIn':
+      if (ending) {
+        // Stays in sight until the user signs in: the server's warning toast may hide itself.
+        return { text: withTime(`$(warning) ${who(status)}`, status, now), tooltip, background: 'statusBarItem.warningBackground' };
+      }
       return { text: withTime(`$(pass) ${who(status)}`, status, now), tooltip, background: undefined };
     case 'refreshing':
       return { text: `$(sync~spin) ${who(status)} · renewing`, tooltip, background: undefined };
@@ -127,6 +135,15 @@ export function renderStatus(status: Status, now: Date): StatusView {
     case 'expired':
       return { text: '$(error) tokenwarden: session expired', tooltip, background: 'statusBarItem.errorBackground' };
   }
+}
+
+/** The server's default `warnBeforeExpirySeconds`, in ms. */
+export const DEFAULT_WARN_BEFORE_MS = 300_000;
+
+/** The session ends within `warnBeforeMs` and only a new sign-in can keep it. */
+function endsUnlessSignedIn(status: Status, now: Date, warnBeforeMs: number): boolean {
+  const end = status.sessionEndsAt ?? (status.refreshable ? null : status.expiresAt);
+  return end !== null && Date.parse(end) - now.getTime() <= warnBeforeMs;
 }
 
 function withTime(prefix: string, status: Status, now: Date): string {
@@ -142,7 +159,12 @@ export type ServerPhase =
   | { kind: 'failed'; reason: string };
 
 /** The status bar view for the server phase and the active profile's last status. */
-export function renderItem(phase: ServerPhase, status: Status | undefined, now: Date): StatusView {
+export function renderItem(
+  phase: ServerPhase,
+  status: Status | undefined,
+  now: Date,
+  warnBeforeMs = DEFAULT_WARN_BEFORE_MS,
+): StatusView {
   switch (phase.kind) {
     case 'failed':
       return renderServerDown(phase.reason);
@@ -151,7 +173,7 @@ export function renderItem(phase: ServerPhase, status: Status | undefined, now: 
     case 'starting':
       return renderStarting();
     case 'running':
-      return status === undefined ? renderStarting() : renderStatus(status, now);
+      return status === undefined ? renderStarting() : renderStatus(status, now, warnBeforeMs);
   }
 }
 
@@ -167,4 +189,9 @@ export function renderServerDown(reason: string): StatusView {
 /** The view while the server starts. */
 export function renderStarting(): StatusView {
   return { text: '$(loading~spin) tokenwarden', tooltip: 'tokenwarden · starting the server…', background: undefined };
+}
+
+/** The server's reason, without a "sign-in failed:" of its own (the notification says it once). */
+export function failureReason(message: string): string {
+  return message.replace(/^(tokenwarden:\s*)?sign-in failed:\s*/i, '');
 }

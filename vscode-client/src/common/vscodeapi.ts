@@ -34,6 +34,10 @@ export function showErrorMessage<T extends string>(message: string, ...items: T[
   return vscode.window.showErrorMessage(message, ...items);
 }
 
+export function showSaveDialog(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined> {
+  return vscode.window.showSaveDialog(options);
+}
+
 export function showQuickPick<T extends vscode.QuickPickItem>(
   items: readonly T[],
   options: vscode.QuickPickOptions,
