@@ -8,11 +8,13 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "system packages (editors for the end-to-end editor tests)"
+step "system packages (editors for the editor tests, Glewlwyd for the interop tests)"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  command -v glewlwyd >/dev/null || need+=(glewlwyd)
+  command -v sqlite3 >/dev/null || need+=(sqlite3)
   # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v curl >/dev/null || need+=(curl)
@@ -22,6 +24,14 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   fi
 fi
 
+step "glewlwyd: the interop tests are written against Debian's 2.7.5"
+glewlwyd_version=$(dpkg-query -W -f='${Version}' glewlwyd 2>/dev/null || true)
+case "$glewlwyd_version" in
+  2.7.5-*) echo "glewlwyd $glewlwyd_version" ;;
+  *) echo "glewlwyd 2.7.5 is needed (found: ${glewlwyd_version:-none}); apt-get install glewlwyd" >&2
+     exit 1 ;;
+esac
+
 step "python environment"
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
@@ -30,6 +40,9 @@ step "ruff"
 .venv/bin/ruff check server tests bench
 step "mypy --strict"
 .venv/bin/mypy
+
+step "interop: node oidc-provider (pinned by tests/interop/node/package-lock.json)"
+(cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider

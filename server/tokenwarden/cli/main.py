@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "refused.")
     _profile_option(login)
     login.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    login.add_argument("--flow", choices=("auto", "browser", "device"),
+                       help="browser sign-in or device code (default: the profile's flow, "
+                       "'auto': the browser on a desktop, a device code over SSH)")
     login.add_argument("--force", action="store_true", help="sign in again even if signed in")
 
     logout = _command(commands, "logout", "sign out and revoke the refresh token")
