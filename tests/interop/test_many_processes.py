@@ -92,11 +92,14 @@ def test_six_processes_renew_across_expiries_without_reusing_a_refresh_token(
         reader.join(30)
 
     rotations = independent_server.token_requests("refresh_token") - refreshes_before
+    reuse = independent_server.refresh_reuse_count() - reuse_before
+    independent_server.note("rotations in rotation scenarios", rotations)
+    independent_server.note("refresh-token reuse in rotation scenarios", reuse)
     print(f"{independent_server.name}: processes={PROCESSES} calls={checker.calls} "
           f"rotations={rotations} tokens_checked={len(checker.seen)} "
-          f"accepted={checker.accepted} reuse={independent_server.refresh_reuse_count()}")
+          f"accepted={checker.accepted} reuse={reuse}")
     assert checker.failures == [], "".join(errors)
     assert rotations >= EXPIRIES
-    assert independent_server.refresh_reuse_count() == reuse_before
+    assert reuse == 0
     assert checker.refused == 0
     assert checker.accepted == len(checker.seen) >= EXPIRIES
