@@ -19,6 +19,7 @@ from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import SessionState, Status
 from tokenwarden.store import TokenStore
+from tokenwarden.untrusted import browsable_uri
 
 T = TypeVar("T")
 
@@ -128,7 +129,7 @@ def login(args: argparse.Namespace) -> int:
         url = started.verification_uri_complete or started.verification_uri
         print(f"To sign in, open {started.verification_uri} and enter the code: "
               f"{started.user_code}", flush=True)
-        if not args.no_browser:
+        if not args.no_browser and browsable_uri(url) is not None:
             with contextlib.suppress(Exception):
                 webbrowser.open(url)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
