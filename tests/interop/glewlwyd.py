@@ -270,8 +270,8 @@ class GlewlwydServer:
             "introspection-revocation-allow-target-client": True,
             "device-authorization-expiration": 600, "device-authorization-interval": 2,
             "jwks-show": True, "request-parameter-allow": False,
-            "name-claim": "on-demand", "name-claim-scope": ["profile"],
-            "email-claim": "on-demand", "email-claim-scope": ["email"],
+            "name-claim": "mandatory", "name-claim-scope": ["profile"],
+            "email-claim": "mandatory", "email-claim-scope": ["email"],
             "scope-claim": "no", "address-claim": {"type": "no"}, "secret-type": "pairwise",
             "session-management-allowed": False,
         }
@@ -294,10 +294,13 @@ class GlewlwydServer:
             yield browser
 
     def approve(self, user_code: str) -> None:
-        """Verification page, sign-in and consent, as Glewlwyd's login page does them."""
+        """Verification page, sign-in and consent, as Glewlwyd's login page does them.
+
+        The consent matters: sent back with ``g_continue`` at once, Glewlwyd completes
+        the code with only the scopes that need none (``openid``).
+        """
         with self._signed_in_browser() as browser:
-            page = browser.get(f"{self.issuer}/device", params={"code": user_code,
-                                                                "g_continue": ""})
+            page = browser.get(f"{self.issuer}/device", params={"code": user_code})
             for _ in range(4):
                 target = self._login_page_target(page, "device verification")
                 if target.get("prompt") == ["deviceComplete"]:
