@@ -11,6 +11,7 @@ token in the store never pay for it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import email.utils
@@ -20,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
 from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
@@ -119,15 +120,44 @@ def client_auth_method(profile: Profile, metadata: Mapping[str, Any]) -> str:
     return "client_secret_basic"
 
 
-def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
-    """Merge discovery metadata with the profile's explicit overrides."""
-    issuer = metadata.get("issuer")
-    if issuer is not None and str(issuer).rstrip("/") != profile.issuer.rstrip("/"):
+def discovery_urls(issuer: str) -> list[str]:
+    """Where the metadata documents of ``issuer`` are, OpenID first.
+
+    OpenID Connect Discovery appends its well-known path to the issuer; RFC 8414 §3.1
+    inserts its own between host and path (``https://h/.well-known/oauth-authorization-
+    server/tenant``). Many servers also serve the appended RFC 8414 form, so an issuer
+    with a path gets all three.
+    """
+    base = issuer.rstrip("/")
+    urls = [base + "/.well-known/openid-configuration",
+            base + "/.well-known/oauth-authorization-server"]
+    parts = urlsplit(base)
+    if parts.path not in ("", "/"):
+        urls.append(urlunsplit((parts.scheme, parts.netloc,
+                                "/.well-known/oauth-authorization-server" + parts.path, "", "")))
+    return urls
+
+
+def checked_document(profile: Profile, document: Mapping[str, Any], url: str) -> dict[str, Any]:
+    """The document, if its ``issuer`` is the configured one; ConfigError otherwise."""
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
         raise ConfigError(
-            f"the provider's discovery document names issuer '{issuer}', which does not "
-            "match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            f"the discovery document at {url} has no issuer, so it cannot be checked and is "
+            "not used (RFC 8414 §3.3); set the endpoints in the profile, or fix the issuer URL",
             profile=profile.name, key="issuer",
         )
+    if issuer.rstrip("/") != profile.issuer.rstrip("/"):
+        raise ConfigError(
+            f"the provider's discovery document at {url} names issuer '{issuer[:200]}', which "
+            "does not match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            profile=profile.name, key="issuer",
+        )
+    return dict(document)
+
+
+def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
+    """Merge discovery metadata (already issuer-checked) with the profile's overrides."""
     values: dict[str, str | None] = {}
     for key in ENDPOINT_KEYS:
         chosen = getattr(profile, key) or metadata.get(key)
@@ -380,24 +410,46 @@ class OAuthClient:
         return self._endpoints
 
     async def discover(self) -> dict[str, Any]:
-        """Fetch the OpenID / RFC 8414 metadata document."""
-        base = self.profile.issuer.rstrip("/")
-        last: OAuthError | None = None
-        for suffix in ("/.well-known/openid-configuration",
-                       "/.well-known/oauth-authorization-server"):
+        """The provider's metadata: every discovery document it serves, merged.
+
+        A server may list some endpoints (revocation, device authorization) only in
+        its RFC 8414 document, so all are read; the OpenID one wins where both list
+        a key. A document whose ``issuer`` is missing or differs is not used
+        (RFC 8414 §3.3, OpenID Connect Discovery §4.3).
+        """
+        urls = discovery_urls(self.profile.issuer)
+        answers = await asyncio.gather(*(self._fetch_document(url) for url in urls))
+        usable: list[dict[str, Any]] = []
+        refused: ConfigError | None = None
+        failed: OAuthError | None = None
+        for url, answer in zip(urls, answers, strict=True):
+            if isinstance(answer, OAuthError):
+                failed = failed or answer
+                continue
             try:
-                async with classified("discovery"):
-                    response = await self._client.request("GET", base + suffix, withhold_token=True)
-                    _record_response(response)
-                    response.raise_for_status()
-                    data = response.json()
-                    if not isinstance(data, dict):
-                        raise ValueError("not an object")
-                    return data
-            except OAuthError as exc:
-                last = exc
-        assert last is not None
-        raise last
+                usable.append(checked_document(self.profile, answer, url))
+            except ConfigError as exc:
+                log.warning("%s", exc.message)
+                refused = refused or exc
+        if not usable:
+            raise refused or failed or MalformedResponse("discovery: no document")
+        merged: dict[str, Any] = {}
+        for document in reversed(usable):  # the first URL (OpenID) is applied last
+            merged.update(document)
+        return merged
+
+    async def _fetch_document(self, url: str) -> dict[str, Any] | OAuthError:
+        try:
+            async with classified("discovery"):
+                response = await self._client.request("GET", url, withhold_token=True)
+                _record_response(response)
+                response.raise_for_status()
+                data = response.json()
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+                return data
+        except OAuthError as exc:
+            return exc
 
     async def server_date(self) -> datetime | None:
         """The provider's clock, from the ``Date`` header of its discovery document."""
@@ -466,11 +518,11 @@ class OAuthClient:
             # is what RFC 6749 §6 asks of the client: keep using the old one.
             return parse_token_response(data, request_id_of(_last_response.get()))
 
-    async def revoke(self, token: str, hint: str) -> None:
-        """Revoke a token at the provider (RFC 7009); a no-op without the endpoint."""
+    async def revoke(self, token: str, hint: str) -> bool:
+        """Revoke a token at the provider (RFC 7009); False when it has no endpoint for it."""
         endpoints = await self.endpoints()
         if not endpoints.revocation_endpoint:
-            return
+            return False
         async with classified("revocation"):
             response = await self._client.revoke_token(
                 endpoints.revocation_endpoint, token=token, token_type_hint=hint,
@@ -479,6 +531,7 @@ class OAuthClient:
             _record_response(response)
             if response.status_code >= 400:
                 raise classify_http_status(response)
+            return True
 
     async def userinfo(self, access_token: str) -> dict[str, Any]:
         """The signed-in account's claims (used only to label the account)."""

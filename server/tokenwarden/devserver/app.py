@@ -30,6 +30,8 @@ from .wire import HttpRequest, HttpResponse, JsonAnswer, error_response, html_re
 log = logging.getLogger("tokenwarden.devserver")
 
 Handler = Callable[[HttpRequest], HttpResponse]
+#: What ``split_discovery`` leaves out of the OpenID document.
+SPLIT_DISCOVERY_KEYS = ("device_authorization_endpoint", "revocation_endpoint")
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,11 @@ class DevApp:
     # -- OAuth endpoints -----------------------------------------------------
 
     def _discovery(self, request: HttpRequest) -> HttpResponse:
-        return self._shaped("discovery", request, JsonAnswer(200, self.metadata()))
+        document = self.metadata()
+        if self.config.split_discovery and request.path.endswith("/openid-configuration"):
+            for key in SPLIT_DISCOVERY_KEYS:
+                document.pop(key)
+        return self._shaped("discovery", request, JsonAnswer(200, document))
 
     def metadata(self) -> dict[str, Any]:
         """RFC 8414 / OpenID discovery document."""
