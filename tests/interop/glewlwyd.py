@@ -27,7 +27,7 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -55,6 +55,8 @@ AUTHORIZATION_TYPES = {"authorization_code": 0, "refresh_token": 6,
 REFUSED_METRICS = {"refresh_token": "glewlwyd_oidc_invalid_refresh_token_total",
                    "urn:ietf:params:oauth:grant-type:device_code":
                        "glewlwyd_oidc_invalid_device_code_total"}
+#: Counters are read until two reads this far apart agree (at most this many times).
+SETTLE_SECONDS, SETTLE_READS = 0.5, 10
 #: A redirect URI the public client starts with (Glewlwyd matches redirect URIs exactly).
 PLACEHOLDER_REDIRECT = "http://127.0.0.1/callback"
 
@@ -151,6 +153,9 @@ class GlewlwydServer:
     """A running Glewlwyd; see ``tests/interop/servers.py`` for the protocol."""
 
     name = "glewlwyd"
+    #: Its revocation endpoint takes HTTP Basic client credentials or an access token
+    #: with a configured scope; a public client has neither and gets 401.
+    public_client_can_revoke = False
 
     def __init__(self, workdir: Path, *, access_token_ttl: int) -> None:
         binary = shutil.which(PACKAGE)
@@ -403,7 +408,7 @@ class GlewlwydServer:
         counts reuse, revoked and unknown tokens alike. Over a period in which nothing
         is revoked, a non-zero difference therefore means reuse; it never under-counts.
         """
-        return self._metric(REFUSED_METRICS["refresh_token"])
+        return self._settled(lambda: self._metric(REFUSED_METRICS["refresh_token"]))
 
     def token_requests(self, grant_type: str | None = None) -> int:
         """Token requests Glewlwyd answered with a token or refused as an invalid grant.
@@ -413,10 +418,25 @@ class GlewlwydServer:
         counted anywhere by Glewlwyd, so they are not here either.
         """
         kinds = [grant_type] if grant_type else list(AUTHORIZATION_TYPES)
-        issued = sum(self._issued(kind) for kind in kinds)
-        refused = sum(self._metric(REFUSED_METRICS[kind]) for kind in kinds
-                      if kind in REFUSED_METRICS)
-        return issued + refused
+
+        def count() -> int:
+            issued = sum(self._issued(kind) for kind in kinds)
+            return issued + sum(self._metric(REFUSED_METRICS[kind]) for kind in kinds
+                                if kind in REFUSED_METRICS)
+
+        return self._settled(count)
+
+    @staticmethod
+    def _settled(read: Callable[[], int]) -> int:
+        """A count read until two reads agree (its counters lag its answers under load)."""
+        last = read()
+        for _ in range(SETTLE_READS):
+            time.sleep(SETTLE_SECONDS)
+            current = read()
+            if current == last:
+                return current
+            last = current
+        return last
 
     def _issued(self, grant_type: str) -> int:
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro",

@@ -104,6 +104,9 @@ def test_token_type_is_lower_case_bearer(server, http):
     assert signed_in(server, http)["token_type"] == "bearer"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "engine: oauth.parse_token_response keeps the provider's 'bearer' as tokenType "
+    "(issue 12 item 4 asks for 'Bearer', RFC 6750 §1.1 is case-insensitive)"))
 def test_tokenwarden_hands_out_token_type_bearer(server, tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
