@@ -455,9 +455,14 @@ class GlewlwydServer:
         raise AssertionError(f"glewlwyd: its metrics have no {name}")
 
     def log_tail(self, chars: int = 3000) -> str:
-        """The end of Glewlwyd's own log (it logs no tokens at INFO level)."""
+        """The end of Glewlwyd's own log (it logs no tokens at INFO level).
+
+        Its lines about adding and removing routes are left out: they are most of it.
+        """
         with contextlib.suppress(OSError):
-            return "its log ends:\n" + self.log_path.read_text(errors="replace")[-chars:]
+            lines = [line for line in self.log_path.read_text(errors="replace").splitlines()
+                     if " endpoint " not in line]
+            return "its log ends:\n" + "\n".join(lines)[-chars:]
         return "it left no log"
 
     def stop(self) -> None:
