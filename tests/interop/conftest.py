@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +132,19 @@ def profile_of(server: IndependentServer, kind: str) -> dict[str, Any]:
     profile = public_profile(server) if kind == "public" else confidential_profile(server)
     return {key: value for key, value in profile.items()
             if key in PROFILE_KEYS and value is not None}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed interop test shows the end of the server's own log beside it.
+
+    Only servers whose harness offers ``log_tail`` (it must log no tokens) are shown.
+    """
+    report: pytest.TestReport = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            tail = getattr(value, "log_tail", None)
+            if callable(tail) and hasattr(value, "issuer"):
+                report.sections.append((f"{value.name} log", tail()))
+    return report
