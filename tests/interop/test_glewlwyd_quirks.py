@@ -20,6 +20,7 @@ from tests.interop import glewlwyd
 from tests.interop.conftest import configure, profile_of
 from tests.interop.drive import cli_login, run_cli
 from tests.interop.servers import ACCESS_TOKEN_TTL, SCOPES
+from tokenwarden.jwt import unverified_claims
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -104,9 +105,6 @@ def test_token_type_is_lower_case_bearer(server, http):
     assert signed_in(server, http)["token_type"] == "bearer"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: oauth.parse_token_response keeps the provider's 'bearer' as tokenType "
-    "(issue 12 item 4 asks for 'Bearer', RFC 6750 §1.1 is case-insensitive)"))
 def test_tokenwarden_hands_out_token_type_bearer(server, tmp_path: Path):
     home = tmp_path / "home"
     home.mkdir()
@@ -182,3 +180,11 @@ def test_redirect_uris_match_exactly_even_on_loopback(server, http):
     answer = http.get(authorization_url(server, "http://127.0.0.1:49154/callback", nonce="n"))
 
     assert answer.status_code == 403
+
+
+def test_access_tokens_are_short_jwts_whose_audience_is_the_scope_list(server, http):
+    claims = unverified_claims(signed_in(server, http)["access_token"]) or {}
+
+    lifetime, audience = claims["exp"] - claims["iat"], claims["aud"]
+    assert lifetime == server.access_token_ttl
+    assert audience == " ".join(SCOPES)
