@@ -214,8 +214,10 @@ class Renewer:
                 refresh_token=None, rejected=True, failures=0, next_attempt_at=None,
                 last_error=error, ended=refusal.code,
             )
-            log.warning("profile %s: refresh token refused (%s) [%s]; sign-in required",
-                        session.profile.name, refusal.code, correlation)
+            # INFO, not WARNING: every caller is told (SignInRequired, status expired),
+            # and a terminal user should see that one line, not this one before it.
+            log.info("profile %s: refresh token refused (%s) [%s]; sign-in required",
+                     session.profile.name, refusal.code, correlation)
             registry.audit("renewal", session.profile.name, "ended", correlation_id=correlation,
                            request_id=exc.details.request_id, detail=refusal.message)
         else:

@@ -184,8 +184,9 @@ class SignInFlow:
             revoked = await self.registry.client(session).revoke(token, hint)
         except TokenwardenError as exc:
             code, reason = revocation_failure(exc)
-            log.warning("could not revoke the token of profile %s at the provider (%s); "
-                        "it was removed locally", session.profile.name, exc.code)
+            # INFO: the sign-out's own status says this in one line on every surface.
+            log.info("profile %s: %s (%s); the token was removed locally",
+                     session.profile.name, reason, exc.code)
         else:
             if revoked:
                 return None

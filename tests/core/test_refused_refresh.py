@@ -86,3 +86,30 @@ async def test_token_command_exits_3_once_an_empty_400_refused_the_refresh(
     assert "HTTP 400" in first.stderr.strip().splitlines()[-1]
     assert "HTTP 400" in second.stderr.strip().splitlines()[-1]
     assert server.stats()["token_requests"]["refresh_token"] == 1
+
+
+async def test_a_refused_renewal_of_a_still_valid_token_is_one_line(make_devserver, home):
+    server = make_devserver(access_token_ttl=4)
+    configure(home, server)
+    manager = manager_for(home)
+    await sign_in(manager, server)
+    await manager.close()
+    server.add_fault("token", kind="empty", status=400, grant_type="refresh_token")
+
+    def token() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "tokenwarden", "token", "--min-validity", "3600"],
+            capture_output=True, text=True, timeout=60)
+
+    # The stored token is served until it is due for renewal; the call that renews
+    # is refused. Bounded: 4 s tokens are due within a few calls.
+    for _ in range(40):
+        done = await asyncio.to_thread(token)
+        if done.returncode != 0:
+            break
+        await asyncio.sleep(0.25)
+
+    assert done.returncode == 3 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "HTTP 400" in done.stderr
+    assert server.stats()["token_requests"]["refresh_token"] == 1

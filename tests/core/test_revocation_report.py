@@ -86,3 +86,20 @@ async def test_the_logout_command_prints_the_refusal_in_one_line(make_devserver,
     assert done.returncode == 0
     lines = done.stdout.strip().splitlines()
     assert lines == [f"default: Signed out · the provider refused to revoke (HTTP 401): {STAYS}"]
+
+
+async def test_a_refused_revocation_is_one_line_on_the_terminal(make_devserver, home):
+    server = make_devserver()
+    configure(home, server)
+    manager = manager_for(home)
+    await sign_in(manager, server)
+    await manager.close()
+    server.add_fault("revoke", kind="empty", status=401)
+
+    done = subprocess.run([sys.executable, "-m", "tokenwarden", "logout"],
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.stderr == ""
+    assert "malformed_response" not in done.stdout
+    assert done.stdout.strip().splitlines() == [
+        f"default: Signed out · the provider refused to revoke (HTTP 401): {STAYS}"]
