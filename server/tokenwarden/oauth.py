@@ -471,7 +471,10 @@ class OAuthClient:
         failed: OAuthError | None = None
         for url, answer in zip(urls, answers, strict=True):
             if isinstance(answer, OAuthError):
-                failed = failed or answer
+                # An unreachable host says more than a 404 from another well-known path.
+                if failed is None or (isinstance(answer, TransportError)
+                                      and not isinstance(failed, TransportError)):
+                    failed = answer
                 continue
             try:
                 usable.append(checked_document(self.profile, answer, url))

@@ -136,9 +136,9 @@ def login(args: argparse.Namespace) -> int:
         if not isinstance(started, DeviceAuthorization):
             print(f"{started.profile}: {started.message} (use --force to sign in again)")
             return 0
-        url = started.verification_uri_complete or started.verification_uri
         for line in instructions(started):
             print(line, flush=True)
+        url = started.verification_uri_complete or started.verification_uri
         if not args.no_browser and browsable_uri(url) is not None:
             with contextlib.suppress(Exception):
                 webbrowser.open(url)
