@@ -136,12 +136,6 @@ def free_port() -> int:
         return port
 
 
-def refresh_token_hash(token: str) -> str:
-    """The hash Glewlwyd lists a refresh token under (``hash_algorithm="SHA512"``)."""
-    digest = base64.urlsafe_b64encode(hashlib.sha512(token.encode()).digest())
-    return "{SHA512}" + digest.decode().rstrip("=")
-
-
 def pkce_pair() -> tuple[str, str]:
     """An RFC 7636 S256 (verifier, challenge) pair."""
     verifier = secrets.token_urlsafe(48)

@@ -69,6 +69,7 @@ def test_a_grant_ended_at_the_server_ends_in_expired_without_a_loop(independent_
     assert ended.stdout == again.stdout == ""
     assert "Traceback" not in ended.stderr + again.stderr
     assert len(ended.stderr.strip().splitlines()) == 1, ended.stderr
+    # The wording is the CLI's (issue 14): the reason, then what to run.
     assert "run: tokenwarden login" in ended.stderr
     assert len(again.stderr.strip().splitlines()) == 1, again.stderr
     assert refreshes == 1

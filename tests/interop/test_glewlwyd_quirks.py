@@ -188,3 +188,17 @@ def test_access_tokens_are_short_jwts_whose_audience_is_the_scope_list(server, h
     lifetime, audience = claims["exp"] - claims["iat"], claims["aud"]
     assert lifetime == server.access_token_ttl
     assert audience == " ".join(SCOPES)
+
+
+def test_access_tokens_outlive_a_rotation_and_the_end_of_their_grant(server, http):
+    first = signed_in(server, http)
+    rotated = http.post(server.metadata["token_endpoint"], data={
+        "grant_type": "refresh_token", "refresh_token": first["refresh_token"],
+        "client_id": server.public_client_id}).json()
+    old_after_rotation = server.userinfo_accepts(first["access_token"])
+
+    assert server.revoke_grant() >= 1
+
+    assert old_after_rotation, "Glewlwyd now revokes the previous access token on rotation"
+    assert server.userinfo_accepts(rotated["access_token"]), \
+        "Glewlwyd now ends the access tokens of a grant ended on the profile page"
