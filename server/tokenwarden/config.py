@@ -56,6 +56,8 @@ class Profile:
     #: the secret and the discovery document (``oauth.client_auth_method``).
     token_endpoint_auth_method: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: Upstream statuses that mean "this token was refused" to the proxy and ``exec``.
+    rejected_statuses: frozenset[int] = frozenset({401})
 
     @property
     def scope(self) -> str:
@@ -160,9 +162,19 @@ def _scopes(value: object, *, profile: str, file: str | None) -> tuple[str, ...]
     )
 
 
+def _rejected_statuses(value: object, *, profile: str, file: str | None) -> frozenset[int]:
+    if (isinstance(value, list) and value
+            and all(type(item) is int and 400 <= item <= 499 for item in value)):
+        return frozenset(value)
+    raise ConfigError(
+        "must be a non-empty list of 4xx status codes, e.g. rejected_statuses = [401, 403]",
+        file=file, profile=profile, key="rejected_statuses",
+    )
+
+
 PROFILE_KEYS = frozenset(
     {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
-     "token_endpoint_auth_method"}
+     "token_endpoint_auth_method", "rejected_statuses"}
     | set(ENDPOINT_KEYS)
 )
 #: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
@@ -205,6 +217,9 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
             values[key] = check_url(raw[key], key=key, profile=name, file=file)
     values["token_endpoint_auth_method"] = _auth_method(raw, profile=name, file=file)
     values["extra"] = _extra(raw.get("extra", {}), profile=name, file=file)
+    if "rejected_statuses" in raw:
+        values["rejected_statuses"] = _rejected_statuses(raw["rejected_statuses"], profile=name,
+                                                         file=file)
     return Profile(**values)
 
 

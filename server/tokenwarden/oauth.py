@@ -24,10 +24,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
-from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from tokenwarden import __version__
+from tokenwarden.authlib_client import AsyncOAuth2Client
+from tokenwarden.authlib_client import OAuthError as AuthlibOAuthError
 from tokenwarden.config import ENDPOINT_KEYS, Profile, check_url
 from tokenwarden.errors import (
     RETRYABLE_OAUTH_ERRORS,

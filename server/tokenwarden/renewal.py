@@ -25,6 +25,7 @@ import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.errors import (
@@ -67,7 +68,7 @@ class Renewer:
                 session, wanted=wanted, force=force, rejected=rejected, blocking_lock=True
             )
             record = await asyncio.shield(task)
-            if rejected is not None and record.access_token == rejected:
+            if rejected is not None and record.access_token == rejected and not record.forced:
                 continue
             if not force and not satisfies(record.times, self.registry.clock.now(), wanted):
                 continue
@@ -113,7 +114,7 @@ class Renewer:
         store = self.registry.store
         name = session.profile.name
         lock = store.file_lock(name)
-        if not await self.registry.acquire(lock, blocking_lock):
+        if not await self._acquire_prepared(session, lock, blocking_lock):
             record = session.record
             if record is None:
                 raise TemporarilyUnavailable("another process is renewing", retry_after=1.0)
@@ -128,6 +129,33 @@ class Renewer:
             lock.release()
             session.record_mtime = store.mtime_ns(name)
 
+    async def _acquire_prepared(self, session: ProfileSession, lock: Any,
+                                blocking: bool) -> bool:
+        """Take the profile's lock with the OAuth client ready; False when it is busy.
+
+        A process's first renewal imports the HTTP stack and discovers the endpoints
+        (a few hundred ms on a loaded machine): done while holding the lock, every
+        other process would wait for it too (``bench/scale_bench.py``). An advisory
+        attempt prepares only once it has seen the lock free, so a window that loses
+        the race never loads the HTTP stack (about 21 MiB).
+        """
+        registry = self.registry
+        if blocking:
+            await self._prepare_client(session)
+            return await registry.acquire(lock, True)
+        if not await registry.acquire(lock, False):
+            return False
+        if session.client is not None:
+            return True
+        lock.release()
+        await self._prepare_client(session)
+        return await registry.acquire(lock, False)
+
+    async def _prepare_client(self, session: ProfileSession) -> None:
+        # A failure is left to the attempt under the lock, which records it.
+        with contextlib.suppress(OAuthError):
+            await self.registry.client(session).endpoints()
+
     async def _renew_with_lock(
         self, session: ProfileSession, record: TokenRecord | None, wanted: float,
         force: bool, rejected: str | None,
@@ -137,19 +165,29 @@ class Renewer:
         if record is None or not (record.access_token or record.refresh_token):
             raise SignInRequired("not signed in", profile=name,
                                  state=SessionState.SIGNED_OUT.value)
-        if rejected is not None and record.access_token == rejected and not record.rejected:
-            record = record.next_generation(rejected=True)
-            self.registry.store.write(record)
-            session.record = record
-        elif rejected is not None and record.access_token != rejected and record.usable_token:
-            return record  # someone renewed since the consumer got its 401
+        if rejected is not None:
+            if record.access_token != rejected and record.usable_token:
+                return record  # someone renewed since the consumer got its 401
+            if record.access_token == rejected and record.forced and not record.rejected:
+                # Rejected again right after a renewal its predecessor's rejection forced:
+                # the upstream refuses for another reason. Its 401 stands; no storm.
+                log.info("profile %s: a token renewed because of a rejection was rejected "
+                         "too; not renewing again", name)
+                return record
+            if record.access_token == rejected and not record.rejected:
+                record = record.next_generation(rejected=True)
+                self.registry.store.write(record)
+                session.record = record
         if rejected is None and not force and self._still_good(session, record, now, wanted):
             return record  # renewed by another process while we waited for the lock
         if not record.refresh_token or refresh_token_expired(record, now):
             self.registry.publish(session)
             raise SignInRequired("the session cannot be renewed: sign in again",
                                  profile=name, state=SessionState.EXPIRED.value)
-        if rejected is None and not force and record.next_attempt_at and (
+        # The stored back-off (and the provider's Retry-After) binds every process and
+        # every reason to renew, a consumer's rejection included; only a person asking
+        # for a refresh goes ahead of it.
+        if (rejected is not None or not force) and record.next_attempt_at and (
             record.next_attempt_at > now
         ):
             wait = (record.next_attempt_at - now).total_seconds()
@@ -157,7 +195,7 @@ class Renewer:
                 f"renewal is backing off after a failure; next attempt in {wait:.1f} s",
                 retry_after=wait,
             )
-        return await self._send_refresh(session, record)
+        return await self._send_refresh(session, record, forced=rejected is not None)
 
     def _still_good(
         self, session: ProfileSession, record: TokenRecord, now: datetime, wanted: float
@@ -167,7 +205,8 @@ class Renewer:
         state = token_state(record.times, now, self.registry.policy, session.jitter)
         return state is TokenState.FRESH and satisfies(record.times, now, wanted)
 
-    async def _send_refresh(self, session: ProfileSession, record: TokenRecord) -> TokenRecord:
+    async def _send_refresh(self, session: ProfileSession, record: TokenRecord, *,
+                            forced: bool = False) -> TokenRecord:
         assert record.refresh_token is not None
         registry = self.registry
         correlation = uuid.uuid4().hex[:12]
@@ -188,7 +227,7 @@ class Renewer:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = record_from_response(record, response, sent_at)
+        new = replace(record_from_response(record, response, sent_at), forced=forced)
         registry.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,
