@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,10 @@ class Tallied:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._server, name)
 
+    def note(self, key: str, amount: int) -> None:
+        """Add a scenario's own figure (rotations it saw, reuse during it) to the summary."""
+        self._tally[key] += amount
+
     def approve(self, user_code: str) -> None:
         self._server.approve(user_code)
         self._tally["sign-ins approved"] += 1
@@ -88,7 +92,6 @@ def independent_server(request: pytest.FixtureRequest,
         yield Tallied(server, tally)
     finally:
         tally["refresh requests at the server"] += server.token_requests("refresh_token")
-        tally["refresh-token reuse seen by the server"] += server.refresh_reuse_count()
         server.stop()
 
 
@@ -129,3 +132,19 @@ def profile_of(server: IndependentServer, kind: str) -> dict[str, Any]:
     profile = public_profile(server) if kind == "public" else confidential_profile(server)
     return {key: value for key, value in profile.items()
             if key in PROFILE_KEYS and value is not None}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed interop test shows the end of the server's own log beside it.
+
+    Only servers whose harness offers ``log_tail`` (it must log no tokens) are shown.
+    """
+    report: pytest.TestReport = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            tail = getattr(value, "log_tail", None)
+            if callable(tail) and hasattr(value, "issuer"):
+                report.sections.append((f"{value.name} log", tail()))
+    return report

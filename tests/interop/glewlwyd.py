@@ -27,7 +27,7 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -55,6 +55,8 @@ AUTHORIZATION_TYPES = {"authorization_code": 0, "refresh_token": 6,
 REFUSED_METRICS = {"refresh_token": "glewlwyd_oidc_invalid_refresh_token_total",
                    "urn:ietf:params:oauth:grant-type:device_code":
                        "glewlwyd_oidc_invalid_device_code_total"}
+#: Counters are read until two reads this far apart agree (at most this many times).
+SETTLE_SECONDS, SETTLE_READS = 0.5, 10
 #: A redirect URI the public client starts with (Glewlwyd matches redirect URIs exactly).
 PLACEHOLDER_REDIRECT = "http://127.0.0.1/callback"
 
@@ -134,12 +136,6 @@ def free_port() -> int:
         return port
 
 
-def refresh_token_hash(token: str) -> str:
-    """The hash Glewlwyd lists a refresh token under (``hash_algorithm="SHA512"``)."""
-    digest = base64.urlsafe_b64encode(hashlib.sha512(token.encode()).digest())
-    return "{SHA512}" + digest.decode().rstrip("=")
-
-
 def pkce_pair() -> tuple[str, str]:
     """An RFC 7636 S256 (verifier, challenge) pair."""
     verifier = secrets.token_urlsafe(48)
@@ -151,6 +147,9 @@ class GlewlwydServer:
     """A running Glewlwyd; see ``tests/interop/servers.py`` for the protocol."""
 
     name = "glewlwyd"
+    #: Its revocation endpoint takes HTTP Basic client credentials or an access token
+    #: with a configured scope; a public client has neither and gets 401.
+    public_client_can_revoke = False
 
     def __init__(self, workdir: Path, *, access_token_ttl: int) -> None:
         binary = shutil.which(PACKAGE)
@@ -270,8 +269,8 @@ class GlewlwydServer:
             "introspection-revocation-allow-target-client": True,
             "device-authorization-expiration": 600, "device-authorization-interval": 2,
             "jwks-show": True, "request-parameter-allow": False,
-            "name-claim": "on-demand", "name-claim-scope": ["profile"],
-            "email-claim": "on-demand", "email-claim-scope": ["email"],
+            "name-claim": "mandatory", "name-claim-scope": ["profile"],
+            "email-claim": "mandatory", "email-claim-scope": ["email"],
             "scope-claim": "no", "address-claim": {"type": "no"}, "secret-type": "pairwise",
             "session-management-allowed": False,
         }
@@ -294,10 +293,13 @@ class GlewlwydServer:
             yield browser
 
     def approve(self, user_code: str) -> None:
-        """Verification page, sign-in and consent, as Glewlwyd's login page does them."""
+        """Verification page, sign-in and consent, as Glewlwyd's login page does them.
+
+        The consent matters: sent back with ``g_continue`` at once, Glewlwyd completes
+        the code with only the scopes that need none (``openid``).
+        """
         with self._signed_in_browser() as browser:
-            page = browser.get(f"{self.issuer}/device", params={"code": user_code,
-                                                                "g_continue": ""})
+            page = browser.get(f"{self.issuer}/device", params={"code": user_code})
             for _ in range(4):
                 target = self._login_page_target(page, "device verification")
                 if target.get("prompt") == ["deviceComplete"]:
@@ -400,7 +402,7 @@ class GlewlwydServer:
         counts reuse, revoked and unknown tokens alike. Over a period in which nothing
         is revoked, a non-zero difference therefore means reuse; it never under-counts.
         """
-        return self._metric(REFUSED_METRICS["refresh_token"])
+        return self._settled(lambda: self._metric(REFUSED_METRICS["refresh_token"]))
 
     def token_requests(self, grant_type: str | None = None) -> int:
         """Token requests Glewlwyd answered with a token or refused as an invalid grant.
@@ -410,10 +412,25 @@ class GlewlwydServer:
         counted anywhere by Glewlwyd, so they are not here either.
         """
         kinds = [grant_type] if grant_type else list(AUTHORIZATION_TYPES)
-        issued = sum(self._issued(kind) for kind in kinds)
-        refused = sum(self._metric(REFUSED_METRICS[kind]) for kind in kinds
-                      if kind in REFUSED_METRICS)
-        return issued + refused
+
+        def count() -> int:
+            issued = sum(self._issued(kind) for kind in kinds)
+            return issued + sum(self._metric(REFUSED_METRICS[kind]) for kind in kinds
+                                if kind in REFUSED_METRICS)
+
+        return self._settled(count)
+
+    @staticmethod
+    def _settled(read: Callable[[], int]) -> int:
+        """A count read until two reads agree (its counters lag its answers under load)."""
+        last = read()
+        for _ in range(SETTLE_READS):
+            time.sleep(SETTLE_SECONDS)
+            current = read()
+            if current == last:
+                return current
+            last = current
+        return last
 
     def _issued(self, grant_type: str) -> int:
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro",
@@ -432,9 +449,14 @@ class GlewlwydServer:
         raise AssertionError(f"glewlwyd: its metrics have no {name}")
 
     def log_tail(self, chars: int = 3000) -> str:
-        """The end of Glewlwyd's own log (it logs no tokens at INFO level)."""
+        """The end of Glewlwyd's own log (it logs no tokens at INFO level).
+
+        Its lines about adding and removing routes are left out: they are most of it.
+        """
         with contextlib.suppress(OSError):
-            return "its log ends:\n" + self.log_path.read_text(errors="replace")[-chars:]
+            lines = [line for line in self.log_path.read_text(errors="replace").splitlines()
+                     if " endpoint " not in line]
+            return "its log ends:\n" + "\n".join(lines)[-chars:]
         return "it left no log"
 
     def stop(self) -> None:

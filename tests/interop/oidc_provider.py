@@ -82,6 +82,7 @@ class OidcProviderServer:
     """A running ``server.mjs``; see ``tests/interop/servers.py`` for the protocol."""
 
     name = "oidc-provider"
+    public_client_can_revoke = True
 
     def __init__(self, workdir: Path, *, access_token_ttl: int) -> None:
         node = shutil.which("node")

@@ -50,6 +50,9 @@ class IndependentServer(Protocol):
     public_client_id: str
     #: A confidential client with the device grant.
     confidential_client: ClientCredentials
+    #: Whether the public client may revoke its tokens. RFC 7009 §2.1 lets a server
+    #: demand client authentication there; Glewlwyd does, and answers 401.
+    public_client_can_revoke: bool
     #: The directory holding the server's config, database and logs.
     workdir: Path
 

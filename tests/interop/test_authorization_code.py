@@ -30,7 +30,7 @@ def test_authorization_code_with_pkce_and_a_loopback_redirect(independent_server
             "response_type": "code", "client_id": independent_server.public_client_id,
             "redirect_uri": redirect_uri, "scope": " ".join(SCOPES), "state": state,
             "code_challenge": challenge, "code_challenge_method": "S256",
-            # Glewlwyd refuses an OpenID authorization request without a nonce.
+            # OpenID Core makes nonce optional for the code flow; Glewlwyd requires it.
             "nonce": secrets.token_urlsafe(16), "prompt": "consent"})
 
         redirect = independent_server.authorize_in_browser(url)
