@@ -41,6 +41,9 @@ def _profile_option(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from tokenwarden.execcmd import add_exec_arguments
+    from tokenwarden.integrations.formats import FORMATS
+    from tokenwarden.integrations.gitcredential import add_git_credential_arguments
+    from tokenwarden.integrations.setup import add_setup_arguments
     from tokenwarden.proxy.command import add_proxy_arguments
 
     parser = argparse.ArgumentParser(
@@ -57,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--min-validity", type=float, default=60.0, metavar="S",
                        help="the token must stay valid this many seconds (default 60)")
     token.add_argument("--json", action="store_true", help="print JSON with expiry and scopes")
+    token.add_argument("--format", choices=FORMATS, default=None,
+                       help="token (default), json, header-json (an MCP headersHelper) or "
+                       "exec-credential (a kubectl exec plugin)")
     token.add_argument("--wait", action="store_true",
                        help="if sign-in is required, ask a running editor to prompt for it "
                        "and wait until it completes")
@@ -99,6 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
     _profile_option(proxy)
     add_proxy_arguments(proxy)
 
+    git_credential = commands.add_parser(
+        "git-credential", help="git credential helper: tokenwarden git-credential get|store|erase")
+    _profile_option(git_credential)
+    add_git_credential_arguments(git_credential)
+
+    setup = commands.add_parser("setup", help="configure claude-code, git or kubectl to use "
+                                "tokenwarden")
+    _profile_option(setup)
+    add_setup_arguments(setup)
+
     serve = commands.add_parser("serve", help="run the language server on stdio")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
 
@@ -128,6 +144,8 @@ def _handlers() -> dict[str, Handler]:
         "refresh": commands.refresh,
         "exec": commands.exec_,
         "proxy": commands.proxy,
+        "git-credential": commands.git_credential,
+        "setup": commands.setup,
         "serve": serve,
         "doctor": commands.doctor,
         "events": commands.events,
