@@ -13,6 +13,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  command -v git >/dev/null || need+=(git)
+  # A preinstalled kubectl conflicts with Debian's package: install it only when missing.
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
@@ -22,6 +25,12 @@ fi
 step "python environment"
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+step "real consumers for tests/integrations: Claude Code (npm, pinned), git, kubectl"
+# The npm package installs Claude Code's native binary; the tests run it offline.
+(cd tests/integrations/node && npm ci --no-audit --no-fund --loglevel=error)
+command -v git >/dev/null || echo "git missing: tests/integrations/test_git.py will fail"
+command -v kubectl >/dev/null || echo "kubectl missing: tests/integrations/test_kubectl.py is skipped"
 
 step "ruff"
 .venv/bin/ruff check server tests bench

@@ -26,10 +26,10 @@ def tokenwarden(*args: str) -> list[str]:
 
 
 def run(argv: list[str], env: dict[str, str] | None = None, *, input: str | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a program to completion, capturing its output as text."""
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                          input=input, check=False)
+                          input=input, cwd=cwd, check=False)
 
 
 @pytest.fixture
