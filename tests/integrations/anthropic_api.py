@@ -3,10 +3,10 @@
 Every request's credential (``Authorization: Bearer`` first, else ``x-api-key``) is
 checked at the dev server's /userinfo; a refused one gets exactly what the real
 API answers for an expired OAuth token. ``POST /v1/messages`` streams server-sent
-events like the real API (``message_start`` … ``message_stop``). A prompt
-``SLEEP n`` makes the first answer a ``Bash`` tool call ``sleep n``, so the turn
-outlives a short token; when the tool result comes back (and for any other
-prompt) the answer is the text ``pong``.
+events like the real API (``message_start`` … ``message_stop``). A prompt with
+``SLEEP n`` makes the answer a ``Bash`` tool call ``sleep n``, so the turn
+outlives a short token, and ``STAMP`` a call of an MCP server's ``stamp`` tool;
+after the last tool result the answer is the text ``pong`` and that result.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.integrations.bearer import BearerCheck
 
 EXPIRED = {"type": "error", "error": {"type": "authentication_error",
                                       "message": "OAuth token has expired."}}
-SLEEP = re.compile(r"\bSLEEP (\d+(?:\.\d+)?)\b")
+STEP = re.compile(r"\b(?:SLEEP \d+(?:\.\d+)?|STAMP)\b")
 
 
 class AnthropicAPI:
@@ -61,20 +61,46 @@ def credential(headers: Any) -> str | None:
 
 
 def answer_for(request: dict[str, Any]) -> list[dict[str, Any]]:
-    """The content blocks of the reply to a Messages request."""
+    """The content blocks of the reply to a Messages request.
+
+    The prompt's steps (``SLEEP n``, ``STAMP``) become tool calls one per turn, in
+    order, as long as the tool is offered; then the answer is ``pong`` and the
+    last tool result's text.
+    """
     messages = request.get("messages") or []
-    last = messages[-1] if messages else {}
-    content = last.get("content")
-    blocks = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
-    if any(b.get("type") == "tool_result" for b in blocks if isinstance(b, dict)):
-        return [{"type": "text", "text": "pong"}]
-    # Claude Code puts reminders around the prompt: look through every user message.
-    wanted = SLEEP.search(json.dumps(messages))
-    if wanted and any(t.get("name") == "Bash" for t in request.get("tools") or []):
-        return [{"type": "tool_use", "id": "toolu_" + secrets.token_hex(8), "name": "Bash",
-                 "input": {"command": f"sleep {wanted.group(1)}",
-                           "description": "Wait as asked"}}]
-    return [{"type": "text", "text": "pong"}]
+    results = [block for message in messages if isinstance(message.get("content"), list)
+               for block in message["content"]
+               if isinstance(block, dict) and block.get("type") == "tool_result"]
+    # Claude Code wraps the prompt in reminders: read the whole first user message.
+    steps = STEP.findall(json.dumps(messages[:1]))
+    offered = {str(tool.get("name")) for tool in request.get("tools") or []}
+    if len(results) < len(steps):
+        step = steps[len(results)]
+        call = _tool_call(step, offered)
+        if call is not None:
+            return [call]
+    last = _text_of(results[-1]) if results else ""
+    return [{"type": "text", "text": f"pong {last}".strip()}]
+
+
+def _tool_call(step: str, offered: set[str]) -> dict[str, Any] | None:
+    if step.startswith("SLEEP") and "Bash" in offered:
+        name, arguments = "Bash", {"command": f"sleep {step.split()[1]}",
+                                   "description": "Wait as asked"}
+    else:
+        stamp = next((name for name in offered if name.endswith("__stamp")), None)
+        if stamp is None:
+            return None
+        name, arguments = stamp, {}
+    return {"type": "tool_use", "id": "toolu_" + secrets.token_hex(8), "name": name,
+            "input": arguments}
+
+
+def _text_of(result: dict[str, Any]) -> str:
+    content = result.get("content")
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")[:200]
 
 
 def sse_events(model: str, blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

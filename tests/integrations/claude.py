@@ -7,12 +7,13 @@ import itertools
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.integrations.anthropic_api import AnthropicAPI
+from tests.integrations.bearer import BearerCheck
 from tests.integrations.conftest import run, tokenwarden
 from tokenwarden.devserver import DevServer
 
@@ -22,6 +23,7 @@ OFFLINE = {"DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC
            "DISABLE_TELEMETRY": "1", "DISABLE_ERROR_REPORTING": "1"}
 #: Sequential prompts: plain turns, and turns whose Bash ``sleep`` outlives a token.
 PROMPTS = ("Say pong", "SLEEP 4 then say pong")
+LONG_PROMPT = "SLEEP 3 then say pong"
 CONCURRENT = 4
 
 
@@ -55,29 +57,34 @@ class Figures:
 
 
 async def scenario(argv_for: Callable[[str], list[str]], env: dict[str, str], cwd: Path,
-                   api: AnthropicAPI, devserver: DevServer, *, lifetime: float) -> Figures:
-    """Sequential runs across four token lifetimes, then four concurrent long turns."""
+                   api: AnthropicAPI, devserver: DevServer, *, lifetime: float,
+                   prompts: Sequence[str] = PROMPTS, long_prompt: str = LONG_PROMPT,
+                   expect: str = "pong", served_by: BearerCheck | None = None) -> Figures:
+    """Sequential runs across four token lifetimes, then four concurrent long turns.
+
+    ``served_by`` is the server whose 401s count (the Messages API by default).
+    """
+    served_by = served_by or api.check
     figures = Figures()
     refreshes = devserver.stats()["refresh_ok"]
-    served = api.check.rejected
+    served = served_by.rejected
 
     def one(prompt: str) -> None:
         done = run(argv_for(prompt), env, timeout=240, cwd=cwd)
         output = done.stdout + done.stderr
         figures.runs += 1
         figures.shown_401 += "401" in output
-        if done.returncode != 0 or "pong" not in done.stdout:
+        if done.returncode != 0 or expect not in done.stdout:
             figures.failed.append(f"exit {done.returncode}: {output[-300:]}")
 
     deadline = time.monotonic() + 4 * lifetime + 1
-    for prompt in itertools.cycle(PROMPTS):
+    for prompt in itertools.cycle(prompts):
         await asyncio.to_thread(one, prompt)
-        if time.monotonic() >= deadline and figures.runs >= len(PROMPTS):
+        if time.monotonic() >= deadline and figures.runs >= len(prompts):
             break
-    await asyncio.gather(*(asyncio.to_thread(one, "SLEEP 3 then say pong")
-                           for _ in range(CONCURRENT)))
+    await asyncio.gather(*(asyncio.to_thread(one, long_prompt) for _ in range(CONCURRENT)))
     stats = devserver.stats()
-    figures.served_401 = api.check.rejected - served
+    figures.served_401 = served_by.rejected - served
     figures.refreshes = stats["refresh_ok"] - refreshes
     figures.reuse = stats["reuse_detected"]
     return figures

@@ -22,6 +22,7 @@ from tests.integrations.claude import (
     scenario,
 )
 from tests.integrations.conftest import run, tokenwarden
+from tests.integrations.mcp_server import StampServer
 
 pytestmark = [
     pytest.mark.skipif(not CLAUDE.exists(), reason="run npm ci in tests/integrations/node"),
@@ -96,6 +97,53 @@ async def test_recipe_api_key_helper_shows_no_401_across_token_lifetimes(
     print("\n" + figures.line("apiKeyHelper"))
     assert figures.failed == []
     assert figures.shown_401 == 0
+    assert figures.refreshes >= 4 and figures.reuse == 0
+
+
+@pytest.fixture
+def stamp_server():
+    servers: list[StampServer] = []
+
+    def start(devserver) -> StampServer:
+        server = StampServer(devserver.url("/userinfo")).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.mark.slow
+async def test_mcp_tool_calls_with_headers_helper_never_fail_across_lifetimes(
+    signed_in, anthropic_api, stamp_server, tool_env, tmp_path
+):
+    devserver = await signed_in(3.0)
+    api, mcp = anthropic_api(devserver), stamp_server(devserver)
+    project = tmp_path / "project"
+    project.mkdir()
+    done = run(tokenwarden("setup", "claude-code", "--mcp-name", "tw", "--url", mcp.url),
+               tool_env, cwd=project)
+    assert done.returncode == 0, done.stderr
+    with running_proxy(api.base, tool_env, secrets.token_urlsafe(32)) as (url, secret):
+        # Tool search would defer MCP tools behind a search step: list them directly.
+        env = claude_env(tool_env, tmp_path, ANTHROPIC_BASE_URL=url, ANTHROPIC_AUTH_TOKEN=secret,
+                         CLAUDE_CODE_MAX_RETRIES="1", ENABLE_TOOL_SEARCH="false")
+
+        def with_mcp(prompt: str) -> list[str]:
+            return [*claude(prompt), "--mcp-config", str(project / ".mcp.json"),
+                    "--strict-mcp-config", "--allowedTools", "mcp__tw__stamp"]
+
+        figures = await scenario(with_mcp, env, project, api, devserver, lifetime=3.0,
+                                 prompts=("STAMP", "SLEEP 4 then STAMP"),
+                                 long_prompt="SLEEP 3 then STAMP", expect="stamp-ok",
+                                 served_by=mcp.check)
+    print("\n" + figures.line("MCP headersHelper"))
+    assert figures.failed == [] and figures.shown_401 == 0
+    # Claude Code runs the helper when it connects; a token that dies during a long
+    # turn is refused once, then it runs the helper again and the call succeeds.
+    assert figures.served_401 <= figures.runs
+    assert mcp.stamps == figures.runs
     assert figures.refreshes >= 4 and figures.reuse == 0
 
 
