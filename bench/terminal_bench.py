@@ -101,10 +101,11 @@ def proxy_tables(api: SampleAPI, token: str, requests: int) -> list[str]:
     try:
         assert process.stdout is not None
         url = re.search(r"on (http://\S+)", process.stdout.readline())
-        secret = re.search(r"secret: (\S+)", process.stdout.readline())
-        assert url and secret, "the proxy did not print its address and secret"
+        secret_file = re.search(r"secret file: (.+)", process.stdout.readline())
+        assert url and secret_file, "the proxy did not print its address and secret file"
+        secret = Path(secret_file.group(1)).read_text().strip()
         direct = {"Authorization": f"Bearer {token}"}
-        proxied = {"Authorization": f"Bearer {secret.group(1)}"}
+        proxied = {"Authorization": f"Bearer {secret}"}
         with httpx2.Client(trust_env=False, timeout=30) as client:
             rows = _latency_rows(client, api.base, url.group(1), direct, proxied, requests)
             rows += ["", *_sse_rows(client, api.base, url.group(1), direct, proxied)]

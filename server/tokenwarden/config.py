@@ -51,6 +51,8 @@ class Profile:
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: Upstream statuses that mean "this token was refused" to the proxy and ``exec``.
+    rejected_statuses: frozenset[int] = frozenset({401})
 
     @property
     def scope(self) -> str:
@@ -151,8 +153,19 @@ def _scopes(value: object, *, profile: str, file: str | None) -> tuple[str, ...]
     )
 
 
+def _rejected_statuses(value: object, *, profile: str, file: str | None) -> frozenset[int]:
+    if (isinstance(value, list) and value
+            and all(type(item) is int and 400 <= item <= 499 for item in value)):
+        return frozenset(value)
+    raise ConfigError(
+        "must be a non-empty list of 4xx status codes, e.g. rejected_statuses = [401, 403]",
+        file=file, profile=profile, key="rejected_statuses",
+    )
+
+
 PROFILE_KEYS = frozenset(
-    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra"}
+    {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
+     "rejected_statuses"}
     | set(ENDPOINT_KEYS)
 )
 
@@ -194,6 +207,9 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     ):
         raise ConfigError("must be a table of strings", file=file, profile=name, key="extra")
     values["extra"] = dict(extra)
+    if "rejected_statuses" in raw:
+        values["rejected_statuses"] = _rejected_statuses(raw["rejected_statuses"], profile=name,
+                                                         file=file)
     return Profile(**values)
 
 

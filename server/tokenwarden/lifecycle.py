@@ -105,6 +105,7 @@ def record_from_response(
         "refresh_token_expires_at": refresh_expires,
         "scopes": scopes,
         "rejected": False,
+        "forced": False,
         "failures": 0,
         "next_attempt_at": None,
         "last_error": None,

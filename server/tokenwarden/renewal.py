@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tokenwarden.clock import utc_iso
@@ -63,7 +64,7 @@ class Renewer:
                 session, wanted=wanted, force=force, rejected=rejected, blocking_lock=True
             )
             record = await asyncio.shield(task)
-            if rejected is not None and record.access_token == rejected:
+            if rejected is not None and record.access_token == rejected and not record.forced:
                 continue
             if not force and not satisfies(record.times, self.registry.clock.now(), wanted):
                 continue
@@ -133,19 +134,29 @@ class Renewer:
         if record is None or not (record.access_token or record.refresh_token):
             raise SignInRequired("not signed in", profile=name,
                                  state=SessionState.SIGNED_OUT.value)
-        if rejected is not None and record.access_token == rejected and not record.rejected:
-            record = record.next_generation(rejected=True)
-            self.registry.store.write(record)
-            session.record = record
-        elif rejected is not None and record.access_token != rejected and record.usable_token:
-            return record  # someone renewed since the consumer got its 401
+        if rejected is not None:
+            if record.access_token != rejected and record.usable_token:
+                return record  # someone renewed since the consumer got its 401
+            if record.access_token == rejected and record.forced and not record.rejected:
+                # Rejected again right after a renewal its predecessor's rejection forced:
+                # the upstream refuses for another reason. Its 401 stands; no storm.
+                log.info("profile %s: a token renewed because of a rejection was rejected "
+                         "too; not renewing again", name)
+                return record
+            if record.access_token == rejected and not record.rejected:
+                record = record.next_generation(rejected=True)
+                self.registry.store.write(record)
+                session.record = record
         if rejected is None and not force and self._still_good(session, record, now, wanted):
             return record  # renewed by another process while we waited for the lock
         if not record.refresh_token or refresh_token_expired(record, now):
             self.registry.publish(session)
             raise SignInRequired("the session cannot be renewed: sign in again",
                                  profile=name, state=SessionState.EXPIRED.value)
-        if rejected is None and not force and record.next_attempt_at and (
+        # The stored back-off (and the provider's Retry-After) binds every process and
+        # every reason to renew, a consumer's rejection included; only a person asking
+        # for a refresh goes ahead of it.
+        if (rejected is not None or not force) and record.next_attempt_at and (
             record.next_attempt_at > now
         ):
             wait = (record.next_attempt_at - now).total_seconds()
@@ -153,7 +164,7 @@ class Renewer:
                 f"renewal is backing off after a failure; next attempt in {wait:.1f} s",
                 retry_after=wait,
             )
-        return await self._send_refresh(session, record)
+        return await self._send_refresh(session, record, forced=rejected is not None)
 
     def _still_good(
         self, session: ProfileSession, record: TokenRecord, now: datetime, wanted: float
@@ -163,7 +174,8 @@ class Renewer:
         state = token_state(record.times, now, self.registry.policy, session.jitter)
         return state is TokenState.FRESH and satisfies(record.times, now, wanted)
 
-    async def _send_refresh(self, session: ProfileSession, record: TokenRecord) -> TokenRecord:
+    async def _send_refresh(self, session: ProfileSession, record: TokenRecord, *,
+                            forced: bool = False) -> TokenRecord:
         assert record.refresh_token is not None
         registry = self.registry
         correlation = uuid.uuid4().hex[:12]
@@ -184,7 +196,7 @@ class Renewer:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = record_from_response(record, response, sent_at)
+        new = replace(record_from_response(record, response, sent_at), forced=forced)
         registry.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,

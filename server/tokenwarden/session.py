@@ -178,13 +178,21 @@ class SessionManager:
         return issued(record)
 
     async def token_rejected(self, name: str | None, access_token: str) -> IssuedToken:
-        """A consumer got 401 with ``access_token``: renew now unless that already happened."""
+        """A consumer got 401 with ``access_token``: renew now unless that already happened.
+
+        One forced renewal per rejected token: a token issued since is answered as it is,
+        and a token that such a renewal produced is not renewed again when it is rejected
+        too (its rejection reaches the consumer). The stored back-off is honoured.
+        """
         session = self._session(name)
         record = self._registry.current(session)
         if record is not None and record.access_token != access_token and record.usable_token:
             log.info("rejected token of profile %s is not the current one; serving current",
                      session.profile.name)
             return await self.get_token(name)
+        if record is not None and record.access_token == access_token and record.forced:
+            # One forced renewal per rejected token: this one came from such a renewal.
+            return issued(record)
         self._registry.audit("rejection", session.profile.name, "renewing",
                              detail="a consumer reported 401 for the current token")
         return issued(await self._renewer.renew(session, rejected=access_token, force=True))

@@ -65,6 +65,9 @@ class TokenRecord:
     next_attempt_at: datetime | None = None
     last_error: LastError | None = None
     ended: str | None = field(default=None)
+    #: This access token came from a renewal a consumer's rejection forced: if it is
+    #: rejected too, renewing again would not help (and would start a storm).
+    forced: bool = False
 
     @property
     def times(self) -> TokenTimes:
@@ -110,6 +113,7 @@ class TokenRecord:
         values["generation"] = int(values.get("generation") or 0)
         values["failures"] = int(values.get("failures") or 0)
         values["rejected"] = bool(values.get("rejected"))
+        values["forced"] = values.get("forced") is True
         error = values.get("last_error")
         values["last_error"] = LastError(**error) if isinstance(error, dict) else None
         return cls(**values)

@@ -55,3 +55,32 @@ async def test_rejected_without_a_token_is_invalid_params(open_client, devserver
         await client.request("tokenwarden/tokenRejected", {"profile": "default"})
 
     assert failure.value.code == -32602
+
+
+async def test_ten_rejections_over_lsp_make_one_refresh(open_client, devserver):
+    client = await open_client(profile_options(devserver))
+    await sign_in(client, devserver)
+    token = (await client.get_token())["accessToken"]
+    answers = []
+    for _ in range(10):  # a client that reports every token it is handed, as a storm would
+        token = (await client.request("tokenwarden/tokenRejected", {"accessToken": token}))[
+            "accessToken"]
+        answers.append(token)
+
+    assert len(set(answers)) == 1  # the renewed token, rejected again, is answered as it is
+    assert devserver.stats()["token_requests"].get("refresh_token") == 1
+
+
+async def test_rejections_over_lsp_honour_the_servers_retry_after(open_client, devserver):
+    client = await open_client(profile_options(devserver))
+    await sign_in(client, devserver)
+    token = (await client.get_token())["accessToken"]
+    devserver.add_fault("token", "status", status=503, retry_after=30, count=10)
+    failures = 0
+    for _ in range(10):
+        with pytest.raises(JsonRpcException):
+            await client.request("tokenwarden/tokenRejected", {"accessToken": token})
+        failures += 1
+
+    assert failures == 10
+    assert devserver.stats()["token_requests"].get("refresh_token") == 1

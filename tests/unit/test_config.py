@@ -70,3 +70,18 @@ def test_policy_overrides_apply():
 def test_bad_policy_value_is_named():
     with pytest.raises(ConfigError, match="key 'policy.backoff_cap_seconds'"):
         parse_config({"policy": {"backoff_cap_seconds": "soon"}})
+
+
+def test_rejected_statuses_default_to_401_and_take_a_list_of_4xx_codes():
+    base = {"issuer": "https://auth.example.com", "client_id": "c"}
+    assert parse_profile("p", base).rejected_statuses == frozenset({401})
+    assert parse_profile("p", {**base, "rejected_statuses": [401, 403]}).rejected_statuses == \
+        frozenset({401, 403})
+
+
+@pytest.mark.parametrize("value", [[], [200], ["401"], 401, [401, True], [600]])
+def test_rejected_statuses_that_cannot_work_name_the_key(value):
+    with pytest.raises(ConfigError, match="rejected_statuses") as refused:
+        parse_profile("p", {"issuer": "https://auth.example.com", "client_id": "c",
+                            "rejected_statuses": value})
+    assert "4xx" in str(refused.value)

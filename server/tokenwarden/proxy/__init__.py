@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES
-    from tokenwarden.proxy.server import ProxyServer, new_secret, parse_listen, serve_proxy
+    from tokenwarden.proxy.secret import default_secret_file, new_secret
+    from tokenwarden.proxy.server import ProxyServer, parse_listen, serve_proxy
 
-__all__ = ["DEFAULT_MAX_REPLAY_BYTES", "ProxyServer", "new_secret", "parse_listen",
-           "serve_proxy"]
+__all__ = ["DEFAULT_MAX_REPLAY_BYTES", "ProxyServer", "default_secret_file", "new_secret",
+           "parse_listen", "serve_proxy"]
 
 #: Loaded on first use, so building the CLI parser does not import the HTTP client.
-_LAZY = {"DEFAULT_MAX_REPLAY_BYTES": "body", "ProxyServer": "server", "new_secret": "server",
+_LAZY = {"DEFAULT_MAX_REPLAY_BYTES": "body", "ProxyServer": "server", "new_secret": "secret",
+         "default_secret_file": "secret",
          "parse_listen": "server", "serve_proxy": "server"}
 
 

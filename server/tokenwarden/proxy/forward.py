@@ -47,15 +47,22 @@ class Forwarder:
         except TokenwardenError as exc:
             return replies.failed(exc.message)
         response = await self._send(head, body, issued.access_token)
-        if isinstance(response, Reply) or response.status != 401:
+        if isinstance(response, Reply) or response.status not in self._rejected_statuses():
             return response
         return await self._after_rejection(head, body, response, issued.access_token)
+
+    def _rejected_statuses(self) -> frozenset[int]:
+        """The profile's ``rejected_statuses``: what counts as a refused token (401)."""
+        try:
+            return self.manager.config.profile(self.profile).rejected_statuses
+        except TokenwardenError:
+            return frozenset({401})
 
     async def _after_rejection(self, head: RequestHead, body: RequestBody,
                                response: UpstreamResponse,
                                rejected: str) -> UpstreamResponse | Reply:
         """Renew once; replay a buffered request, or pass the 401 on for a streamed one."""
-        log.info("upstream rejected the token (401); renewing")
+        log.info("upstream rejected the token (%d); renewing", response.status)
         try:
             renewed = await self.manager.token_rejected(self.profile, rejected)
         except SignInRequired as exc:
@@ -67,6 +74,9 @@ class Forwarder:
         except TokenwardenError as exc:
             await response.aclose()
             return replies.failed(exc.message)
+        if renewed.access_token == rejected:
+            log.info("no newer token to replay with; passing the upstream's answer on")
+            return response
         if not body.replayable:
             log.info("request body was streamed, not replaying; passing the 401 on")
             return response

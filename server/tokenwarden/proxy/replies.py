@@ -45,8 +45,8 @@ def secret_required() -> Reply:
     return Reply(
         401, "Unauthorized", "tokenwarden_proxy_secret_required",
         "this tokenwarden proxy needs its local secret: send it as 'Authorization: Bearer "
-        "<secret>' or 'x-api-key: <secret>' (printed by 'tokenwarden proxy' at start, or the "
-        "value given with --secret)",
+        "<secret>' or 'x-api-key: <secret>' (it is in the secret file 'tokenwarden proxy' "
+        "names at start, or the value given with --secret-file or $TOKENWARDEN_PROXY_SECRET)",
         www_authenticate=True,
     )
 

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import secrets
 from urllib.parse import urlsplit
 
 from tokenwarden.config import is_loopback
@@ -15,7 +14,9 @@ from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, read_body
 from tokenwarden.proxy.forward import Forwarder, relay
 from tokenwarden.proxy.http11 import HTTP11Upstream
+from tokenwarden.proxy.limits import ProxyLimits
 from tokenwarden.proxy.replies import Reply
+from tokenwarden.proxy.secret import new_secret
 from tokenwarden.proxy.upstream import Upstream, UpstreamError, environment_proxy
 from tokenwarden.proxy.wire import (
     CONTINUE,
@@ -30,11 +31,6 @@ from tokenwarden.session import SessionManager
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_SECONDS = 300.0
-
-
-def new_secret() -> str:
-    """A fresh per-run local secret."""
-    return secrets.token_urlsafe(32)
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -87,8 +83,10 @@ def open_upstream(base_url: str) -> Upstream:
 class ProxyServer:
     """A running proxy; ``port`` is the bound port, ``close()`` stops it."""
 
-    def __init__(self, forwarder: Forwarder, secret: str, max_replay_bytes: int) -> None:
+    def __init__(self, forwarder: Forwarder, secret: str, max_replay_bytes: int,
+                 limits: ProxyLimits | None = None) -> None:
         self.forwarder = forwarder
+        self.limits = limits or ProxyLimits()
         self.secret = secret
         self.max_replay_bytes = max_replay_bytes
         self._server: asyncio.Server | None = None
@@ -218,7 +216,7 @@ async def serve_proxy(
     manager: SessionManager, upstream: str, host: str = "127.0.0.1", port: int = 0,
     secret: str | None = None, *, profile: str | None = None,
     max_replay_bytes: int = DEFAULT_MAX_REPLAY_BYTES, transport: Upstream | None = None,
-    watch: bool = True,
+    watch: bool = True, limits: ProxyLimits | None = None,
 ) -> ProxyServer:
     """Start a proxy to ``upstream`` on loopback; it serves until ``close()``.
 
@@ -229,5 +227,5 @@ async def serve_proxy(
                           profile)
     if watch:
         manager.watch(profile)
-    proxy = ProxyServer(forwarder, secret or new_secret(), max_replay_bytes)
+    proxy = ProxyServer(forwarder, secret or new_secret(), max_replay_bytes, limits)
     return await proxy.start(host, port)
