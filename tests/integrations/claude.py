@@ -91,11 +91,11 @@ async def scenario(argv_for: Callable[[str], list[str]], env: dict[str, str], cw
 
 
 @contextmanager
-def running_proxy(upstream: str, env: dict[str, str], secret: str) -> Iterator[tuple[str, str]]:
+def running_proxy(upstream: str, env: dict[str, str],
+                  secret: str) -> Iterator[tuple[str, str]]:
     """``tokenwarden proxy`` as a real process; its URL and the secret clients present.
 
-    The secret goes in ``$TOKENWARDEN_PROXY_SECRET`` (never argv). A proxy that
-    does not read that variable generates one and prints it: then that one is used.
+    The secret goes in ``$TOKENWARDEN_PROXY_SECRET``, never argv, and is never printed.
     """
     process = subprocess.Popen(tokenwarden("proxy", "--upstream", upstream),
                                env={**env, "TOKENWARDEN_PROXY_SECRET": secret},
@@ -114,10 +114,8 @@ def running_proxy(upstream: str, env: dict[str, str], secret: str) -> Iterator[t
     try:
         if not ready.wait(60):
             raise AssertionError(f"proxy did not start: {lines}")
-        url = next(line.split()[4] for line in lines if " listening on " in line)
-        printed = next((line.split(": ", 1)[1] for line in lines
-                        if line.startswith("secret: ") and "--secret" not in line), None)
-        yield url, printed if printed and " " not in printed else secret
+        assert not any(secret in line for line in lines)
+        yield next(line.split()[4] for line in lines if " listening on " in line), secret
     finally:
         process.terminate()
         process.wait(30)
