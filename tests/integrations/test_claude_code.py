@@ -147,6 +147,40 @@ async def test_mcp_tool_calls_with_headers_helper_never_fail_across_lifetimes(
     assert figures.refreshes >= 4 and figures.reuse == 0
 
 
+@pytest.mark.slow
+async def test_mcp_server_through_the_proxy_serves_no_401_across_lifetimes(
+    signed_in, anthropic_api, stamp_server, tool_env, tmp_path
+):
+    devserver = await signed_in(3.0)
+    api, mcp = anthropic_api(devserver), stamp_server(devserver)
+    project = tmp_path / "project"
+    project.mkdir()
+    mcp_base = mcp.url.removesuffix("/mcp")
+    with running_proxy(api.base, tool_env, secrets.token_urlsafe(32)) as (url, secret), \
+            running_proxy(mcp_base, tool_env, secrets.token_urlsafe(32)) as (mcp_url, mcp_secret):
+        # Claude Code expands ${VAR} in .mcp.json: the secret stays out of the file.
+        (project / ".mcp.json").write_text(json.dumps({"mcpServers": {"tw": {
+            "type": "http", "url": f"{mcp_url}/mcp",
+            "headers": {"Authorization": "Bearer ${TOKENWARDEN_MCP_SECRET}"}}}}))
+        env = claude_env(tool_env, tmp_path, ANTHROPIC_BASE_URL=url, ANTHROPIC_AUTH_TOKEN=secret,
+                         TOKENWARDEN_MCP_SECRET=mcp_secret, CLAUDE_CODE_MAX_RETRIES="1",
+                         ENABLE_TOOL_SEARCH="false")
+
+        def with_mcp(prompt: str) -> list[str]:
+            return [*claude(prompt), "--mcp-config", str(project / ".mcp.json"),
+                    "--strict-mcp-config", "--allowedTools", "mcp__tw__stamp"]
+
+        figures = await scenario(with_mcp, env, project, api, devserver, lifetime=3.0,
+                                 prompts=("STAMP", "SLEEP 4 then STAMP"),
+                                 long_prompt="SLEEP 3 then STAMP", expect="stamp-ok",
+                                 served_by=mcp.check)
+    print("\n" + figures.line("MCP through the proxy"))
+    assert figures.failed == []
+    assert figures.served_401 == 0 and figures.shown_401 == 0
+    assert mcp.stamps == figures.runs
+    assert figures.refreshes >= 4 and figures.reuse == 0
+
+
 def test_setup_claude_code_keeps_other_settings_is_idempotent_and_undoes(tool_env, tmp_path):
     env = claude_env(tool_env, tmp_path)
     settings = tmp_path / "claude-config" / "settings.json"
