@@ -161,6 +161,29 @@ async def test_a_refused_token_is_renewed_once_on_erase_and_the_next_command_wor
     await asyncio.to_thread(git, env, "ls-remote", url)
 
 
+async def test_a_helper_set_up_for_one_repository_gives_no_password_to_another(
+    signed_in, git_server, tool_env, tmp_path
+):
+    devserver = await signed_in(600.0)
+    server = git_server(devserver)
+    env = git_env(tool_env, tmp_path)
+    url = served_repository(server, env, tmp_path)
+    git(env, "init", "-q", "--bare", str(server.root / "other.git"))
+    done = run(tokenwarden("setup", "git", "--url", url), env)
+    assert done.returncode == 0, done.stderr
+    assert git(env, "config", "--global",
+               f"credential.{server.base}.useHttpPath").strip() == "true"
+    await asyncio.to_thread(git, env, "ls-remote", url)
+    accepted = server.check.accepted
+    other = await asyncio.to_thread(run, ["git", "ls-remote", f"{server.base}/other.git"], env)
+    assert other.returncode != 0  # no password: git cannot prompt either
+    assert server.check.accepted == accepted and server.check.rejected == 0
+    undo = run(tokenwarden("setup", "git", "--url", url, "--undo"), env)
+    assert undo.returncode == 0, undo.stderr
+    assert (tmp_path / "gitconfig").read_text().count("tokenwarden") == 0
+    assert "useHttpPath" not in (tmp_path / "gitconfig").read_text()
+
+
 def test_setup_git_is_idempotent_keeps_the_rest_and_undoes(tool_env, tmp_path):
     env = git_env(tool_env, tmp_path)
     git(env, "config", "--global", "user.name", "Keep Me")

@@ -80,9 +80,10 @@ def configured_for(request: Mapping[str, str], url: str | None) -> bool:
     prefix = want.path.strip("/")
     if not prefix:
         return True
-    # Without credential.useHttpPath git sends no path: the host alone decides.
+    # Without credential.useHttpPath git sends no path: then we cannot tell which
+    # repository of the host this is, and answer nothing (setup git turns it on).
     path = request.get("path", "").strip("/")
-    return not path or path == prefix or path.startswith(prefix + "/")
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def git_credential_command(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ git itself uses, ``$GIT_CONFIG_GLOBAL`` or ``~/.gitconfig``), through ``git conf
 so the rest of the file is untouched: an empty one, which clears the helpers
 configured before it for that URL (otherwise a ``store`` helper would write our
 short-lived token to ``~/.git-credentials`` and hand it out after it expired),
-then ours.
+then ours. For a URL with a path (one group or repository on a host) it also
+turns on ``useHttpPath`` for that host (``--undo`` turns it off again), so that git
+tells the helper the path and the helper can refuse the host's other repositories.
 """
 
 from __future__ import annotations
@@ -35,13 +37,18 @@ def setup_git(args: argparse.Namespace) -> list[str]:
     if args.print_only:
         if args.undo:
             return [f"git config --global --unset-all {shlex.quote(key)}  # our values only"]
-        return [f"git config --global --add {shlex.quote(key)} ''",
-                f"git config --global --add {shlex.quote(key)} {shlex.quote(helper)}"]
+        lines = [f"git config --global --add {shlex.quote(key)} ''",
+                 f"git config --global --add {shlex.quote(key)} {shlex.quote(helper)}"]
+        if _path_key(url):
+            lines.append(f"git config --global {shlex.quote(_path_key(url))} true")
+        return lines
     if args.undo:
         if not ours_present:
             return [f"git: no tokenwarden helper for {url}; nothing to undo"]
         _git("--unset-all", key, OURS_PATTERN)
         _git("--unset-all", key, "^$")
+        if _path_key(url) and _get_all(_path_key(url)):
+            _git("--unset-all", _path_key(url))
         return [f"git: removed the tokenwarden credential helper for {url}"]
     if current[-2:] == ["", helper]:
         return [f"git: {url} already uses tokenwarden (profile {args.profile or 'default'})"]
@@ -51,9 +58,23 @@ def setup_git(args: argparse.Namespace) -> list[str]:
         _git("--unset-all", key, "^$")
     _git("--add", key, "")
     _git("--add", key, helper)
+    if _path_key(url):
+        # A repository prefix: git must tell the helper the path, or it cannot check it.
+        _git(_path_key(url), "true")
     return [f"git: {url} now takes its password from tokenwarden "
             f"(profile {args.profile or 'default'}); undo with: tokenwarden setup git "
             f"--url {url} --undo"]
+
+
+def _path_key(url: str) -> str:
+    """For a URL with a path, the host's ``useHttpPath`` key; '' for a bare host.
+
+    git matches ``credential.<url>`` without the path unless ``useHttpPath`` is on
+    for the host, so it is set for the host, not for the repository URL.
+    """
+    parts = urlsplit(url)
+    return f"credential.{parts.scheme}://{parts.netloc}.useHttpPath" \
+        if parts.path.strip("/") else ""
 
 
 def _checked_url(url: str) -> str:
