@@ -210,3 +210,26 @@ def test_setup_claude_code_never_replaces_a_foreign_helper_or_broken_json(tool_e
     assert broken.returncode == 2
     assert "not valid JSON" in broken.stderr and str(settings) in broken.stderr
     assert settings.read_text() == '{"model": '
+
+
+def test_setup_mcp_server_keeps_other_servers_is_idempotent_and_undoes(tool_env, tmp_path):
+    mcp_json = tmp_path / ".mcp.json"
+    mcp_json.write_text(json.dumps({"mcpServers": {"other": {"type": "http",
+                                                             "url": "https://o.example/mcp"}}}))
+    setup = tokenwarden("setup", "claude-code", "--mcp-name", "tw", "--url",
+                        "https://mcp.example.com/mcp")
+    first = run(setup, tool_env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    servers = json.loads(mcp_json.read_text())["mcpServers"]
+    assert servers["other"] == {"type": "http", "url": "https://o.example/mcp"}
+    assert servers["tw"]["headersHelper"].endswith("token --format header-json")
+    after_first = mcp_json.read_text()
+    assert "already" in run(setup, tool_env, cwd=tmp_path).stdout
+    assert mcp_json.read_text() == after_first
+    foreign = run(tokenwarden("setup", "claude-code", "--mcp-name", "other", "--url",
+                              "https://mcp.example.com/mcp"), tool_env, cwd=tmp_path)
+    assert foreign.returncode == 2 and "choose another --mcp-name" in foreign.stderr
+    undo = run([*setup, "--undo"], tool_env, cwd=tmp_path)
+    assert undo.returncode == 0, undo.stderr
+    assert json.loads(mcp_json.read_text())["mcpServers"] == {
+        "other": {"type": "http", "url": "https://o.example/mcp"}}
