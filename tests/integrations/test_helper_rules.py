@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tokenwarden.integrations.formats import ask_again_at
-from tokenwarden.integrations.gitcredential import configured_for, read_request
+from tokenwarden.integrations.gitcredential import _parse_fast, configured_for, read_request
 
 NOW = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -48,3 +48,19 @@ def test_kubectl_asks_again_at_most_a_minute_before_expiry():
 def test_no_expiry_means_no_timestamp_and_a_dead_token_its_own_expiry():
     assert ask_again_at(None, NOW) is None
     assert ask_again_at(NOW - timedelta(seconds=5), NOW) == "2026-12-01T09:59:55Z"
+
+
+@pytest.mark.parametrize(("argv", "parsed"), [
+    (["get"], (None, None, "oauth2", 300.0)),
+    (["--profile", "work", "--url=https://h", "--min-validity", "30", "get"],
+     ("work", "https://h", "oauth2", 30.0)),
+    (["-p", "w", "--username", "bot", "get"], ("w", None, "bot", 300.0)),
+    (["erase"], None),
+    (["store"], None),
+    (["--min-validity", "soon", "get"], None),
+    (["--unknown", "get"], None),
+    (["get", "extra"], None),
+    (["--url"], None),
+])
+def test_only_a_plain_get_takes_the_fast_path(argv, parsed):
+    assert _parse_fast(argv) == parsed

@@ -175,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         fast = try_fast_token(args_list[1:])
         if fast is not None:
             return fast
+    if args_list[:1] == ["git-credential"]:
+        from tokenwarden.integrations.gitcredential import try_fast_get
+
+        fast = try_fast_get(args_list[1:])
+        if fast is not None:
+            return fast
     if args_list[:1] == ["serve"] and set(args_list[1:]) <= {"--stdio"}:
         # Every editor window starts a server: skip building the whole CLI (~25 ms).
         from tokenwarden.cli.serve import serve

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import logging
 import sys
 from collections.abc import Mapping
@@ -84,6 +86,61 @@ def configured_for(request: Mapping[str, str], url: str | None) -> bool:
     # repository of the host this is, and answer nothing (setup git turns it on).
     path = request.get("path", "").strip("/")
     return path == prefix or path.startswith(prefix + "/")
+
+
+def try_fast_get(argv: list[str]) -> int | None:
+    """Answer ``get`` from a fresh stored token without the HTTP stack, or None.
+
+    git runs the helper for every command, so a fresh token is answered the way
+    ``tokenwarden token`` answers it (the same fast path and the same freshness
+    rules, by calling it); anything else returns None and the full command runs.
+    """
+    parsed = _parse_fast(argv)
+    if parsed is None:
+        return None
+    profile, url, username, min_validity = parsed
+    request = read_request(sys.stdin)
+    if not configured_for(request, url):
+        return 0
+    from tokenwarden.cli.fastpath import try_fast_token
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        fast = try_fast_token([*(["--profile", profile] if profile else []),
+                               "--min-validity", repr(min_validity)])
+    if fast != 0:
+        # The full path reads the request again: hand it over through stdin.
+        sys.stdin = io.StringIO("".join(f"{k}={v}\n" for k, v in request.items()) + "\n")
+        return None
+    sys.stdout.write(f"username={request.get('username') or username}\n"
+                     f"password={printed.getvalue().strip()}\n")
+    return 0
+
+
+def _parse_fast(argv: list[str]) -> tuple[str | None, str | None, str, float] | None:
+    """``[--profile P] [--url U] [--username N] [--min-validity S] get``, else None."""
+    values: dict[str, str] = {}
+    names = {"--profile": "profile", "-p": "profile", "--url": "url",
+             "--username": "username", "--min-validity": "min_validity"}
+    items = iter(argv)
+    for item in items:
+        if item == "get":
+            if next(items, None) is not None:
+                return None
+            try:
+                min_validity = float(values.get("min_validity", DEFAULT_MIN_VALIDITY))
+            except ValueError:
+                return None
+            return (values.get("profile"), values.get("url"),
+                    values.get("username", DEFAULT_USERNAME), min_validity)
+        key, sep, inline = item.partition("=")
+        if key not in names:
+            return None
+        value = inline if sep else next(items, None)
+        if value is None:
+            return None
+        values[names[key]] = value
+    return None
 
 
 def git_credential_command(args: argparse.Namespace) -> int:
