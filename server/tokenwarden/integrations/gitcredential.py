@@ -16,18 +16,14 @@ profile's token to another host.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import io
-import logging
 import sys
 from collections.abc import Mapping
 from typing import TextIO
 from urllib.parse import urlsplit
 
 from tokenwarden.errors import TokenwardenError
-
-log = logging.getLogger(__name__)
 
 DEFAULT_USERNAME = "oauth2"
 ACTIONS = ("get", "store", "erase")
@@ -145,6 +141,8 @@ def _parse_fast(argv: list[str]) -> tuple[str | None, str | None, str, float] | 
 
 def git_credential_command(args: argparse.Namespace) -> int:
     """Run one helper action from parsed options; git ignores our exit code on ``get``."""
+    import asyncio  # here, not above: the fast path of get must not pay for it
+
     request = read_request(sys.stdin)
     if args.action == "store" or not configured_for(request, args.url):
         return 0
