@@ -79,11 +79,15 @@ class Config:
     default_profile: str = DEFAULT_PROFILE
     policy: PolicySettings = PolicySettings()
     source: str | None = None
+    #: ``source`` names a config.toml that does not exist (yet).
+    file_missing: bool = False
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, or the default one; ConfigError when it does not exist."""
         wanted = name or self.default_profile
         found = self.profiles.get(wanted)
+        if found is None and self.file_missing and not self.profiles:
+            raise ConfigError(f"no config file at {self.source}: create it (see README)")
         if found is None:
             known = ", ".join(sorted(self.profiles)) or "none"
             where = self.source or "config.toml"
@@ -281,8 +285,8 @@ def load_config(
     where = where or locations()
     environ = os.environ if env is None else env
     path = where.config_file
-    config = Config(profiles={}, source=str(path))
-    if path.exists():
+    config = Config(profiles={}, source=str(path), file_missing=not path.exists())
+    if not config.file_missing:
         config = parse_config(_read_toml(path), source=str(path))
     override = environ.get(PROFILE_ENV)
     if override:
@@ -295,9 +299,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"is not valid TOML: {exc}", file=str(path)) from None
+        raise ConfigError(_toml_problem(exc), file=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot be read: {exc.strerror}", file=str(path)) from None
+
+
+def _toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    """'is not valid TOML at line 3, column 9: Expected ...' (tomllib puts the place last)."""
+    text = str(exc)
+    place = re.search(r" \(at line (\d+), column (\d+)\)$", text)
+    if place is None:
+        return f"is not valid TOML: {text}"
+    return (f"is not valid TOML at line {place.group(1)}, column {place.group(2)}: "
+            f"{text[:place.start()]}")
 
 
 def write_profile(path: Path, name: str, values: Mapping[str, Any]) -> None:

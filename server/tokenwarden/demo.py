@@ -21,7 +21,7 @@ from tokenwarden.config import Config, parse_profile
 from tokenwarden.errors import TokenwardenError
 from tokenwarden.events import AuthEventLog
 from tokenwarden.session import ExpiryWarning, SessionManager
-from tokenwarden.status import SessionState, Status
+from tokenwarden.status import SessionState, Status, Wording
 from tokenwarden.store import TokenStore
 
 PROFILE = "demo"
@@ -52,6 +52,22 @@ class DemoView:
                 self.renewals += 1
                 self.renewed.set()
             self.last_expiry = wire["expiresAt"]
+
+
+class DemoWording(Wording):
+    """The demo's profile lives in a temporary folder: no command to suggest."""
+
+    def signed_out(self, profile: str) -> str:
+        """Nothing after "Signed out"."""
+        return ""
+
+    def expired(self, profile: str) -> str:
+        """Nothing after "Session expired (reason)"."""
+        return ""
+
+    def extend(self, profile: str) -> str:
+        """Nothing after "session ends in N"."""
+        return ""
 
 
 def run_demo(*, interactive: bool, renewals: int, lifetime: float) -> int:
@@ -93,24 +109,30 @@ def _manager(home: Path, issuer: str) -> SessionManager:
     }, file="demo")
     config = Config(profiles={PROFILE: profile}, default_profile=PROFILE, source="demo")
     return SessionManager(config, TokenStore(home / "store"), background=True,
-                          warn_before_seconds=0, events=AuthEventLog(home / "log"))
+                          warn_before_seconds=0, events=AuthEventLog(home / "log"),
+                          wording=DemoWording())
 
 
 async def _walk_through(
     manager: SessionManager, view: DemoView, server: object, interactive: bool,
     renewals: int, lifetime: float,
 ) -> int:
+    from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
     from tokenwarden.oauth import DeviceAuthorization
 
     started = await manager.start_login(PROFILE)
     assert isinstance(started, DeviceAuthorization)
-    print(f"Sign in: open {started.verification_uri} and enter {started.user_code}")
     if interactive:
+        for line in instructions(started):
+            print(line, flush=True)
         with contextlib.suppress(Exception):
             webbrowser.open(started.verification_uri_complete or started.verification_uri)
+        waiter = asyncio.ensure_future(manager.wait_login(PROFILE))
+        status = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
     else:
+        print(f"Sign in: open {started.verification_uri} and enter {started.user_code}")
         print("(approving automatically; use --interactive to approve it yourself)")
-    status = await manager.wait_login(PROFILE)
+        status = await manager.wait_login(PROFILE)
     if status.state is not SessionState.SIGNED_IN:
         print(f"sign-in did not complete: {status.message}", file=sys.stderr)
         return 1

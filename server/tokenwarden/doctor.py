@@ -17,7 +17,7 @@ from typing import Any
 
 from tokenwarden.config import BEHAVIOUR_ENV, Config, Profile, load_config
 from tokenwarden.errors import ConfigError, OAuthError, StoreError
-from tokenwarden.paths import Locations, locations
+from tokenwarden.paths import APP_NAME, HOME_ENV, Locations, locations
 from tokenwarden.store import TokenStore
 
 MAX_SKEW_SECONDS = 30.0
@@ -41,19 +41,29 @@ class Finding:
 async def diagnose(profile_name: str | None = None) -> list[Finding]:
     """Run every check; never raises for a problem it can describe."""
     where = locations()
-    findings = [*_environment(), *_config_file(where)]
+    findings = _environment()
     try:
         config = load_config(where)
+        findings.extend(_config_file(where))
         profile = config.profile(profile_name)
     except ConfigError as exc:
-        findings.append(Finding("config", "fail", exc.message,
-                                "fix the named key in config.toml (see README)"))
+        findings.append(Finding("config", "fail", exc.message, _config_fix(exc)))
         return findings
     findings.append(Finding("profile", "ok", f"profile '{profile.name}' → {profile.issuer}"))
     findings.extend(await _provider(profile, config))
     findings.extend(_store(where, profile.name))
-    findings.extend(_servers())
+    findings.extend(_servers(where))
     return findings
+
+
+def _config_fix(exc: ConfigError) -> str:
+    if exc.key:
+        return "fix the named key in config.toml (see README)"
+    if exc.profile:
+        return f"add a [profiles.{exc.profile}] table with issuer and client_id (see README)"
+    if "not valid TOML" in exc.message:
+        return "fix the syntax at the line and column named"
+    return "create or fix config.toml (see README)"
 
 
 def _environment() -> list[Finding]:
@@ -72,11 +82,8 @@ def _environment() -> list[Finding]:
 
 
 def _config_file(where: Locations) -> list[Finding]:
-    path = where.config_file
-    if not path.exists():
-        return [Finding("config", "warn", f"{path} does not exist",
-                        "create it with a [profiles.NAME] table (issuer, client_id)")]
-    return [Finding("config", "ok", f"{path}")]
+    """The file parsed (``load_config`` raised otherwise): say which one."""
+    return [Finding("config", "ok", f"{where.config_file}")]
 
 
 async def _provider(profile: Profile, config: Config) -> list[Finding]:
@@ -150,18 +157,43 @@ def _lock(store: TokenStore, name: str) -> Finding:
     return Finding("lock", "ok", "lock acquired and released")
 
 
-def _servers() -> list[Finding]:
+def _servers(where: Locations) -> list[Finding]:
+    """The language servers of this user that use this store (other homes do not count)."""
+    mine = os.getuid()
+    store = where.store_dir.resolve()
     running = []
-    for entry in Path("/proc").glob("[0-9]*/cmdline"):
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
-            argv = entry.read_bytes().split(b"\0")
+            if entry.stat().st_uid != mine:
+                continue
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if not (any(arg.endswith(b"tokenwarden") for arg in argv[:3])
+                    and b"serve" in argv):
+                continue
+            if _store_of(entry) == store:
+                running.append(entry.name)
         except OSError:
-            continue
-        if any(arg.endswith(b"tokenwarden") for arg in argv[:3]) and b"serve" in argv:
-            running.append(entry.parent.name)
-    detail = f"language servers running: pid {', '.join(running)}" if running else (
-        "no language server running")
+            continue  # gone, or not ours to read
+    detail = (f"language servers on this store: pid {', '.join(sorted(running, key=int))}"
+              if running else "no language server running on this store")
     return [Finding("editors", "ok", detail)]
+
+
+def _store_of(proc: Path) -> Path:
+    """The store folder the process at ``/proc/PID`` uses, from its environment."""
+    env: dict[str, str] = {}
+    for item in (proc / "environ").read_bytes().split(b"\0"):
+        name, sep, value = item.partition(b"=")
+        if sep:
+            env[os.fsdecode(name)] = os.fsdecode(value)
+    cwd = Path(os.readlink(proc / "cwd"))
+    home = env.get(HOME_ENV)
+    if home:
+        root = cwd / Path(home).expanduser()
+    else:  # platformdirs on Linux: $XDG_DATA_HOME or ~/.local/share
+        data = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")) / ".local" / "share")
+        root = cwd / Path(data).expanduser() / APP_NAME
+    return (root / "store").resolve()
 
 
 def exit_code(findings: list[Finding]) -> int:

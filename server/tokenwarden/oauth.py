@@ -38,6 +38,7 @@ from tokenwarden.errors import (
     TerminalOAuthError,
     TransportError,
 )
+from tokenwarden.reach import unreachable
 from tokenwarden.redaction import silence_secret_loggers
 
 log = logging.getLogger(__name__)
@@ -206,12 +207,13 @@ async def classified(what: str) -> AsyncIterator[None]:
         yield
     except OAuthError:
         raise
-    except httpx2.TimeoutException:
-        raise TransportError(f"{what}: the provider did not answer in time") from None
     except httpx2.HTTPStatusError as exc:
         raise classify_http_status(exc.response) from None
-    except httpx2.TransportError as exc:
-        raise TransportError(f"{what}: connection failed ({type(exc).__name__})") from None
+    except httpx2.TransportError as exc:  # timeouts too: the URL and the cause, named
+        raise TransportError(unreachable(
+            _request_url(exc), exc, timed_out=isinstance(exc, httpx2.TimeoutException),
+            connecting=isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout),
+        )) from None
     except AuthlibOAuthError as exc:
         raise classify_oauth_error(
             str(exc.error), exc.description, _last_response.get()
@@ -222,6 +224,14 @@ async def classified(what: str) -> AsyncIterator[None]:
         details = details_of(response, None, type(exc).__name__)
         raise MalformedResponse(f"{what}: the answer is not a usable OAuth response",
                                 details) from None
+
+
+def _request_url(exc: httpx2.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised outside a request
+        return "the provider"
+    return str(url.copy_with(query=None, fragment=None))  # a query may carry a secret
 
 
 def _record_response(response: httpx2.Response) -> httpx2.Response:
@@ -368,6 +378,8 @@ class OAuthClient:
                     if not isinstance(data, dict):
                         raise ValueError("not an object")
                     return data
+            except TransportError:
+                raise  # the same host: the second document cannot be reached either
             except OAuthError as exc:
                 last = exc
         assert last is not None

@@ -23,7 +23,7 @@ from tokenwarden.errors import TemporarilyUnavailable
 from tokenwarden.events import AuthEventLog
 from tokenwarden.lifecycle import is_refreshable, session_end, session_state
 from tokenwarden.policy import RenewalPolicy, renew_at
-from tokenwarden.status import LoginInfo, SessionState, Status, describe
+from tokenwarden.status import EDITOR, LoginInfo, SessionState, Status, Wording, describe
 from tokenwarden.store import LastError, TokenRecord, TokenStore
 
 if TYPE_CHECKING:
@@ -100,6 +100,8 @@ class SessionRegistry:
         self._client_factory = client_factory
         self._listeners: list[Listener] = []
         self._events = events
+        #: How status messages ask for a sign-in (the CLI names its own command).
+        self.wording: Wording = EDITOR
 
     def audit(self, event: str, profile: str, outcome: str, **fields: str | None) -> None:
         """Append to the auth event log (see events.py); never holds a secret."""
@@ -232,7 +234,7 @@ class SessionRegistry:
             message=describe(
                 state, account=account, now=now, expires_at=expires, renew_at=renew,
                 refreshable=refreshable, last_error=last_error, login=session.login,
-                session_ends_at=ends,
+                session_ends_at=ends, profile=profile.name, wording=self.wording,
             ),
         )
 

@@ -40,7 +40,7 @@ from tokenwarden.registry import (
 )
 from tokenwarden.renewal import Renewer
 from tokenwarden.signin import SignInFlow
-from tokenwarden.status import SessionState, Status
+from tokenwarden.status import SessionState, Status, Wording
 from tokenwarden.store import TokenStore
 from tokenwarden.watch import Watcher
 
@@ -67,12 +67,15 @@ class SessionManager:
         warn_before_seconds: float = 300.0,
         client_factory: Callable[[Profile, float], OAuthClient] | None = None,
         events: AuthEventLog | None = None,
+        wording: Wording | None = None,
     ) -> None:
         self._registry = SessionRegistry(
             config, store, clock or SystemClock(), policy or config.renewal_policy(),
             rng or random.Random(),  # noqa: S311 - jitter, not secrets
             client_factory or _default_client, events, warn_before_seconds,
         )
+        if wording is not None:
+            self._registry.wording = wording
         self._renewer = Renewer(self._registry, background=background)
         self._sign_in = SignInFlow(self._registry)
         self._watcher = Watcher(self._registry, self._renewer)

@@ -1,4 +1,4 @@
-"""The status object every surface renders (DESIGN.md "Status object"), and its one-line message."""
+"""The status object every surface renders (docs/protocol.md), and its one-line message."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Status:
     session_ends_at: datetime | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON shape of DESIGN.md (camelCase, RFC 3339 UTC times)."""
+        """The JSON shape of docs/protocol.md (camelCase, RFC 3339 UTC times)."""
         return {
             "profile": self.profile,
             "state": self.state.value,
@@ -101,23 +101,64 @@ def humanize(seconds: float) -> str:
     return f"{round(hours / 24)} d"
 
 
+class Wording:
+    """How a surface asks the user to sign in: an editor has a "Sign in" command."""
+
+    def signed_out(self, profile: str) -> str:
+        """What follows "Signed out"."""
+        return " · run Sign in"
+
+    def expired(self, profile: str) -> str:
+        """What follows "Session expired (reason)"."""
+        return ": sign in again"
+
+    def extend(self, profile: str) -> str:
+        """What follows "session ends in N" when it cannot be renewed."""
+        return ": sign in again to extend"
+
+
+class TerminalWording(Wording):
+    """A shell has commands: name the one to run."""
+
+    def signed_out(self, profile: str) -> str:
+        """What follows "Signed out"."""
+        return f" · run: {login_command(profile)}"
+
+    def expired(self, profile: str) -> str:
+        """What follows "Session expired (reason)"."""
+        return f" · run: {login_command(profile)}"
+
+    def extend(self, profile: str) -> str:
+        """What follows "session ends in N" when it cannot be renewed."""
+        return f" · to extend it, run: {login_command(profile, force=True)}"
+
+
+EDITOR = Wording()
+TERMINAL = TerminalWording()
+
+
+def login_command(profile: str, *, force: bool = False) -> str:
+    """The command that signs ``profile`` in, as a user would type it."""
+    return f"tokenwarden login{' --force' if force else ''} --profile {profile}"
+
+
 def describe(
     state: SessionState, *, account: str | None, now: datetime,
     expires_at: datetime | None, renew_at: datetime | None, refreshable: bool,
     last_error: LastError | None, login: LoginInfo | None,
-    session_ends_at: datetime | None,
+    session_ends_at: datetime | None, profile: str = "default", wording: Wording = EDITOR,
 ) -> str:
-    """The one human line a plain status bar can show as it is."""
+    """The one human line a plain status bar (or a terminal) can show as it is."""
     who = f" as {account}" if account else ""
     if state is SessionState.SIGNED_OUT:
-        return "Signed out · run Sign in"
+        return f"Signed out{wording.signed_out(profile)}"
     if state is SessionState.SIGNING_IN and login is not None:
         return f"Signing in: enter code {login.user_code} at {login.verification_uri}"
     if state is SessionState.REFRESHING:
         return f"Signed in{who} · renewing…"
     if state is SessionState.EXPIRED:
         reason = f" ({last_error.message})" if last_error else ""
-        return f"Session expired{reason}: sign in again"
+        return f"Session expired{reason}{wording.expired(profile)}"
     left = None if expires_at is None else (expires_at - now).total_seconds()
     if state is SessionState.DEGRADED:
         error = last_error.code if last_error else "renewal failing"
@@ -125,7 +166,8 @@ def describe(
         return f"Renewal failing ({error}), retrying · {valid}"
     if not refreshable and session_ends_at is not None:
         return (f"Signed in{who} · session ends in "
-                f"{humanize((session_ends_at - now).total_seconds())}: sign in again to extend")
+                f"{humanize((session_ends_at - now).total_seconds())}"
+                f"{wording.extend(profile)}")
     if renew_at is not None:
         return f"Signed in{who} · renews in {humanize((renew_at - now).total_seconds())}"
     return f"Signed in{who}"

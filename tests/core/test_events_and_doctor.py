@@ -63,5 +63,5 @@ def test_doctor_reports_an_unreachable_provider(home):
                                       'client_id = "x"\n', encoding="utf-8")
     done = doctor(home)
     assert done.returncode == 1
-    assert "connection failed" in done.stdout
+    assert "connection refused" in done.stdout
     assert "Traceback" not in done.stderr

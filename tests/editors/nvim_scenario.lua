@@ -316,7 +316,72 @@ local function run_expiry()
   step('signed out')
 end
 
-local scenario = os.getenv('TW_SCENARIO') == 'expiry' and run_expiry or run
+-- Neovim 0.11+'s own setup: lsp/tokenwarden.lua on the runtime path, then
+-- vim.lsp.config + vim.lsp.enable, no setup() call. The server starts with the
+-- first file buffer; a second buffer reuses it; the commands use that client.
+local function run_native()
+  local get = function()
+    return vim.lsp.get_clients({ name = 'tokenwarden' })
+  end
+  vim.ui.open = function(url) -- the plugin's default opener, recorded
+    table.insert(R.browser, url)
+    return {}, nil
+  end
+  vim.lsp.config('tokenwarden', {
+    cmd = { server_bin, 'serve' },
+    init_options = { profile = 'default' },
+  })
+  vim.cmd('filetype on') -- -u NONE leaves it off; vim.lsp.enable starts on FileType
+  vim.lsp.enable('tokenwarden')
+  R.config_cmd = vim.lsp.config.tokenwarden.cmd[1] == server_bin
+  R.clients_before_a_file = #get()
+  step('enabled')
+  vim.cmd('edit ' .. vim.fn.fnameescape(dir .. '/notes.txt'))
+  wait(20000, function()
+    return tw.status() ~= nil
+  end, 'the first status (server started by vim.lsp.enable)')
+  R.initial_state = tw.status().state
+  vim.cmd('edit ' .. vim.fn.fnameescape(dir .. '/other.lua'))
+  vim.wait(500)
+  R.client_count = #get()
+  step('started')
+
+  vim.cmd('TokenwardenSignIn')
+  wait(10000, function()
+    return tw.pending_login() ~= nil
+  end, 'the user code')
+  write('user_code', tw.pending_login().userCode)
+  wait(20000, function()
+    local st = tw.status()
+    return st and st.state == 'signedIn'
+  end, 'signedIn')
+  capture('signed in')
+  R.account = tw.status().account
+  step('signed in')
+
+  local token, err = tw.get_token_sync({ minValiditySeconds = 1 }, 10000)
+  if not token then
+    error('get_token failed: ' .. vim.inspect(err), 0)
+  end
+  write('token', token.accessToken, 384) -- 0600
+  wait(10000, function()
+    return read('token_checked') ~= nil
+  end, 'the test to check the token')
+  R.token_checked = vim.trim(read('token_checked'))
+  step('token checked')
+
+  vim.cmd('TokenwardenSignOut')
+  wait(10000, function()
+    local st = tw.status()
+    return st and st.state == 'signedOut'
+  end, 'signedOut')
+  capture('signed out')
+  R.client_count_at_end = #get()
+  step('signed out')
+end
+
+local scenarios = { expiry = run_expiry, native = run_native }
+local scenario = scenarios[os.getenv('TW_SCENARIO') or ''] or run
 local ok, err = xpcall(scenario, debug.traceback)
 R.ok = ok
 if not ok then

@@ -18,7 +18,7 @@ import {
 } from '../src/common/protocol';
 import { status } from './fixtures';
 
-describe('names of the contract (DESIGN.md, protocol v1)', () => {
+describe('names of the contract (docs/protocol.md, protocol v1)', () => {
   it('speaks protocol version 1', () => {
     expect(PROTOCOL_VERSION).toBe(1);
   });

@@ -10,13 +10,14 @@ import sys
 import time
 import webbrowser
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from tokenwarden.config import load_config
 from tokenwarden.errors import SignInRequired
 from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
-from tokenwarden.status import SessionState, Status
+from tokenwarden.status import TERMINAL, SessionState, Status, humanize, login_command
 from tokenwarden.store import TokenStore
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ async def open_manager(*, background: bool = False) -> AsyncIterator[SessionMana
     """A session manager over the user's config and store, closed afterwards."""
     where = locations()
     manager = SessionManager(load_config(where), TokenStore(where.store_dir),
-                             background=background)
+                             background=background, wording=TERMINAL)
     try:
         yield manager
     finally:
@@ -100,10 +101,18 @@ def status(args: argparse.Namespace) -> int:
 
 
 def refresh(args: argparse.Namespace) -> int:
-    """Renew now."""
+    """Renew now: one line, on stdout when it worked, on stderr with the reason when not."""
     result = _run(lambda m: m.refresh(args.profile))
-    print(f"{result.profile}: {result.message}")
-    return 0 if result.state is SessionState.SIGNED_IN else 4
+    if result.state is SessionState.SIGNED_IN:
+        print(f"{result.profile}: {result.message}")
+        return 0
+    reason = result.last_error.message if result.last_error else result.message
+    left = None if result.expires_at is None else (
+        result.expires_at - datetime.now(UTC)).total_seconds()
+    kept = (f"the current token stays valid {humanize(left)}" if left and left > 0
+            else "no valid token")
+    print(f"tokenwarden: {result.profile}: renewal failed: {reason}; {kept}", file=sys.stderr)
+    return 4
 
 
 def logout(args: argparse.Namespace) -> int:
@@ -115,6 +124,7 @@ def logout(args: argparse.Namespace) -> int:
 
 def login(args: argparse.Namespace) -> int:
     """Sign in with a device code, showing progress until it completes."""
+    from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
     from tokenwarden.oauth import DeviceAuthorization
 
     async def work(manager: SessionManager) -> int:
@@ -122,24 +132,29 @@ def login(args: argparse.Namespace) -> int:
         if not isinstance(started, DeviceAuthorization):
             print(f"{started.profile}: {started.message} (use --force to sign in again)")
             return 0
-        url = started.verification_uri_complete or started.verification_uri
-        print(f"To sign in, open {started.verification_uri} and enter the code: "
-              f"{started.user_code}", flush=True)
+        for line in instructions(started):
+            print(line, flush=True)
         if not args.no_browser:
             with contextlib.suppress(Exception):
-                webbrowser.open(url)
+                webbrowser.open(started.verification_uri_complete or started.verification_uri)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
-        while not waiter.done():
-            await asyncio.wait({waiter}, timeout=1.0)
-            if sys.stderr.isatty() and not waiter.done():
-                print(".", end="", file=sys.stderr, flush=True)
-        result = waiter.result()
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
-        print(f"{result.profile}: {result.message}")
-        return 0 if result.state is SessionState.SIGNED_IN else 3
+        result = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
+        if result.state is SessionState.SIGNED_IN and result.last_error is None:
+            print(f"{result.profile}: {result.message}")
+            return 0
+        print(f"tokenwarden: {_login_failure(result)}", file=sys.stderr)
+        return 3
 
     return _run(work)
+
+
+def _login_failure(result: Status) -> str:
+    """One line: why the sign-in ended without tokens, and what the user still has."""
+    reason = result.last_error.message if result.last_error else "the sign-in did not complete"
+    if result.state is SessionState.SIGNED_IN:
+        return (f"{result.profile}: {reason}; the previous session was kept "
+                f"({result.message})")
+    return f"{result.profile}: {reason} (run: {login_command(result.profile)})"
 
 
 def doctor(args: argparse.Namespace) -> int:

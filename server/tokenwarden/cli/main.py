@@ -13,8 +13,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from tokenwarden import __version__
+from tokenwarden.cli.helpformat import HelpFirstParser
 from tokenwarden.errors import (
     ConfigError,
     SignInRequired,
@@ -30,12 +32,27 @@ EXIT_SIGN_IN = 3
 EXIT_UNAVAILABLE = 4
 EXIT_INTERRUPTED = 130
 
+#: Commands that keep running: their stderr is a log, so warnings stay on it.
+LONG_RUNNING = frozenset({"serve", "proxy", "devserver"})
+
+#: A logging level above CRITICAL: nothing reaches stderr.
+SILENT = logging.CRITICAL + 10
+
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _profile_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", "-p", help="profile name (default: default_profile, "
                         "$TOKENWARDEN_PROFILE or 'default')")
+
+
+def _command(
+    commands: argparse._SubParsersAction[HelpFirstParser], name: str, summary: str,
+    description: str | None = None, **kwargs: Any,
+) -> HelpFirstParser:
+    """A subcommand: ``summary`` in the command list, then first in its own ``--help``."""
+    return commands.add_parser(name, help=summary, summary=summary[0].upper() + summary[1:] + ".",
+                               description=description, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,16 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     from tokenwarden.integrations.setup import add_setup_arguments
     from tokenwarden.proxy.command import add_proxy_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = HelpFirstParser(
         prog="tokenwarden",
-        description="Keeps OAuth sessions of developer tools alive.",
+        summary="Keeps OAuth sessions of developer tools alive.",
+        description="Run tokenwarden COMMAND --help for what a command does and its options.",
     )
     parser.add_argument("--version", action="version", version=f"tokenwarden {__version__}")
     parser.add_argument("--verbose", "-v", action="count", default=0,
                         help="log lifecycle events to stderr (twice: debug)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
-    token = commands.add_parser("token", help="print a valid access token (renews if needed)")
+    token = _command(commands, "token", "print a valid access token (renews if needed)",
+                     "Exit 3 when a sign-in is needed, 4 when renewal is failing for now.")
     _profile_option(token)
     token.add_argument("--min-validity", type=float, default=60.0, metavar="S",
                        help="the token must stay valid this many seconds (default 60)")
@@ -69,61 +88,77 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--timeout", type=float, default=300.0, metavar="S",
                        help="how long --wait waits (default 300)")
 
-    login = commands.add_parser("login", help="sign in with a device code")
+    login = _command(commands, "login", "sign in with a device code",
+                     "Prints the page and the code to enter, waits for your approval and "
+                     "exits 0 once signed in, 3 when the sign-in was denied, expired or "
+                     "refused.")
     _profile_option(login)
     login.add_argument("--no-browser", action="store_true", help="do not open a browser")
     login.add_argument("--force", action="store_true", help="sign in again even if signed in")
 
-    logout = commands.add_parser("logout", help="sign out and revoke the refresh token")
+    logout = _command(commands, "logout", "sign out and revoke the refresh token")
     _profile_option(logout)
     logout.add_argument("--no-revoke", action="store_true",
                         help="only forget the tokens locally")
 
-    status = commands.add_parser("status", help="show the session state")
+    status = _command(commands, "status", "show the session state",
+                      "Reads the store only; never talks to the provider.")
     _profile_option(status)
     status.add_argument("--json", action="store_true", help="print the status object")
 
-    refresh = commands.add_parser("refresh", help="renew the access token now")
+    refresh = _command(commands, "refresh", "renew the access token now",
+                       "One line: the new state on stdout, or why renewal failed on stderr "
+                       "(exit 4; 3 when the provider ended the session).")
     _profile_option(refresh)
 
-    doctor = commands.add_parser("doctor", help="check config, provider, clock, store, editors")
+    doctor = _command(commands, "doctor", "check config, provider, clock, store, editors",
+                      "Each finding comes with a fix; exit 1 when any check fails.")
     _profile_option(doctor)
     doctor.add_argument("--json", action="store_true", help="print findings as JSON")
 
-    events = commands.add_parser("events", help="show the auth event log")
+    events = _command(commands, "events", "show the auth event log",
+                      "Sign-ins, renewals, rejections and sign-outs, with request ids and "
+                      "never a secret.")
     _profile_option(events)
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     events.add_argument("--json", action="store_true", help="print JSON lines")
 
-    exec_ = commands.add_parser("exec", help="run a command with a fresh token in its "
-                                "environment: tokenwarden exec -- CMD [ARGS...]")
+    exec_ = _command(commands, "exec", "run a command with a fresh token in its environment",
+                     "Usage: tokenwarden exec -- CMD [ARGS...]")
     _profile_option(exec_)
     add_exec_arguments(exec_)
 
-    proxy = commands.add_parser("proxy", help="loopback reverse proxy that adds the current "
-                                "token and renews on 401")
+    proxy = _command(commands, "proxy", "run a loopback reverse proxy that adds the current "
+                     "token and renews on 401")
     _profile_option(proxy)
     add_proxy_arguments(proxy)
 
-    git_credential = commands.add_parser(
-        "git-credential", help="git credential helper: tokenwarden git-credential get|store|erase")
+    git_credential = _command(
+        commands, "git-credential", "answer git's credential-helper requests with the token",
+        "git runs it: tokenwarden setup git --url URL configures it; see "
+        "docs/integrations.md.")
     _profile_option(git_credential)
     add_git_credential_arguments(git_credential)
 
-    setup = commands.add_parser("setup", help="configure claude-code, git or kubectl to use "
-                                "tokenwarden")
+    setup = _command(commands, "setup", "configure claude-code, git or kubectl to use "
+                     "tokenwarden", "Changes only the entry it owns; --print shows the change, "
+                     "--undo removes it. See docs/integrations.md.")
     _profile_option(setup)
     add_setup_arguments(setup)
 
-    serve = commands.add_parser("serve", help="run the language server on stdio")
+    serve = _command(commands, "serve", "run the language server on stdio",
+                     "Editors start this; see docs/editors.md.")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
 
-    devserver = commands.add_parser(
-        "devserver", help="run the development authorization server", add_help=False
-    )
-    devserver.add_argument("args", nargs=argparse.REMAINDER)
+    devserver = _command(commands, "devserver",
+                         "run the development OAuth authorization server on 127.0.0.1",
+                         "Options: tokenwarden devserver --help.", add_help=False)
+    devserver.add_argument("args", nargs=argparse.REMAINDER,
+                           help="options of the dev server (see tokenwarden devserver --help)")
 
-    demo = commands.add_parser("demo", help="sign in to a bundled dev server and watch renewals")
+    demo = _command(commands, "demo", "sign in to a bundled dev server and watch renewals",
+                    "Everything lives in a temporary folder; your own config and tokens are "
+                    "never touched.")
     demo.add_argument("--interactive", action="store_true",
                       help="approve the sign-in yourself in a browser")
     demo.add_argument("--renewals", type=int, default=3, help="renewals to show (default 3)")
@@ -154,12 +189,18 @@ def _handlers() -> dict[str, Handler]:
     }
 
 
-def configure_logging(verbosity: int) -> None:
-    """Log to stderr at a level chosen by -v or $TOKENWARDEN_LOG."""
+def configure_logging(verbosity: int, *, warnings_by_default: bool = False) -> None:
+    """Log to stderr at a level chosen by -v or $TOKENWARDEN_LOG.
+
+    A command prints its outcome in one line of its own and the event log keeps
+    the history, so without -v nothing is logged to stderr at all (``serve``, whose
+    stderr is the editor's log, keeps warnings).
+    """
     level_name = os.environ.get("TOKENWARDEN_LOG", "").upper()
     level = getattr(logging, level_name, None) if level_name else None
     if not isinstance(level, int):
-        level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+        quiet = logging.WARNING if warnings_by_default else SILENT
+        level = {0: quiet, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="tokenwarden: %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
@@ -185,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every editor window starts a server: skip building the whole CLI (~25 ms).
         from tokenwarden.cli.serve import serve
 
-        configure_logging(0)
+        configure_logging(0, warnings_by_default=True)
         return run(serve, argparse.Namespace(command="serve", verbose=0, stdio=True))
     if args_list[:1] == ["devserver"]:
         # The dev server parses its own options (argparse's REMAINDER drops "--port").
@@ -197,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    configure_logging(args.verbose)
+    configure_logging(args.verbose, warnings_by_default=args.command in LONG_RUNNING)
     return run(_handlers()[args.command], args)
 
 
@@ -206,7 +247,7 @@ def run(handler: Handler, args: argparse.Namespace) -> int:
     try:
         return handler(args)
     except SignInRequired as exc:
-        return fail(exc, EXIT_SIGN_IN, hint=_sign_in_hint(exc.profile))
+        return fail(exc, EXIT_SIGN_IN, hint=_sign_in_hint(exc))
     except TemporarilyUnavailable as exc:
         return fail(exc, EXIT_UNAVAILABLE, hint=f"retry in {exc.retry_after:.0f} s")
     except (ConfigError, StoreError) as exc:
@@ -223,9 +264,12 @@ def run(handler: Handler, args: argparse.Namespace) -> int:
         return EXIT_FAILURE
 
 
-def _sign_in_hint(profile: str) -> str:
-    flag = "" if profile == "default" else f" --profile {profile}"
-    return f"run: tokenwarden login{flag}"
+def _sign_in_hint(exc: SignInRequired) -> str | None:
+    if "tokenwarden login" in exc.message:
+        return None  # the message names the command already
+    from tokenwarden.status import login_command
+
+    return f"run: {login_command(exc.profile)}"
 
 
 def fail(exc: TokenwardenError, code: int, hint: str | None = None) -> int:

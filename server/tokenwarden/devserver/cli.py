@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from tokenwarden.cli.helpformat import HelpFirstParser
+from tokenwarden.config import is_loopback
+
 from .config import DEFAULT_HOST, DEFAULT_USER, DevServerConfig, parse_client_spec
 from .server import DevServer
 
@@ -21,16 +24,19 @@ LISTENING_LINE = "tokenwarden devserver listening on {issuer}"
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``devserver`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = HelpFirstParser(
         prog="tokenwarden devserver",
-        description="Development OAuth authorization server (device grant, rotating refresh "
-        "tokens, revocation, fault injection). Not for production use.",
+        summary="Run the development OAuth authorization server on 127.0.0.1.",
+        description="Device grant, rotating refresh tokens, revocation, fault injection, "
+        "provider quirks. Prints one line, 'tokenwarden devserver listening on ISSUER'. "
+        "Not for production use.",
     )
     add = parser.add_argument
     add("--host", default=DEFAULT_HOST, help="address to bind (default %(default)s)")
     add("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     add("--allow-remote", action="store_true", help="allow binding a non-loopback --host")
-    add("--access-token-ttl", type=float, default=3600.0, metavar="SECONDS")
+    add("--access-token-ttl", type=float, default=3600.0, metavar="SECONDS",
+        help="lifetime of access tokens (default %(default)s)")
     add(
         "--refresh-token-ttl",
         type=float,
@@ -43,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rotated refresh tokens keep the grant's first expiry (session ends on time)",
     )
-    add("--device-code-ttl", type=float, default=600.0, metavar="SECONDS")
+    add("--device-code-ttl", type=float, default=600.0, metavar="SECONDS",
+        help="how long a device code can be approved (default %(default)s)")
     add(
         "--interval",
         type=float,
@@ -101,6 +108,11 @@ def run_devserver(argv: list[str]) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # --help, or a usage error already printed
         return exit_.code if isinstance(exit_.code, int) else 2
+    if not args.allow_remote and not is_loopback(args.host):
+        print(f"tokenwarden devserver: refusing to bind non-loopback host {args.host!r}: "
+              "plain HTTP on the network; add --allow-remote to do it on purpose",
+              file=sys.stderr)
+        return 2
     try:
         config = config_from_args(args)
     except ValueError as error:

@@ -1,4 +1,4 @@
-"""The language server (``tokenwarden serve``): protocol v1 of DESIGN.md over pygls.
+"""The language server (``tokenwarden serve``): protocol v1 of docs/protocol.md over pygls.
 
 A thin layer: every handler is a few lines that parse the wire payload, call the
 ``SessionManager`` and render its answer or events. No expiry logic lives here.

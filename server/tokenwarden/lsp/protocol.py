@@ -1,4 +1,4 @@
-"""The wire contract of protocol v1 (DESIGN.md "The LSP contract"), written once.
+"""The wire contract of protocol v1 (docs/protocol.md), written once.
 
 Every custom method, command, error code and payload of the server lives here:
 parsers turn a client's JSON into typed requests (``ProtocolError`` with

@@ -1,7 +1,7 @@
 /**
  * The tokenwarden LSP contract, version 1, as the client sees it.
  *
- * Mirrors shared DESIGN.md ("The LSP contract (version 1)") and the server's
+ * Mirrors docs/protocol.md (the reference of the contract) and the server's
  * `lsp/protocol.py`: every custom method name, command name, payload type and
  * error code lives here and nowhere else. Pure TypeScript (no `vscode` import)
  * so that it unit-tests without an editor.

@@ -1,5 +1,5 @@
 -- tokenwarden for Neovim: one tokenwarden language server per Neovim instance
--- (protocol v1, see DESIGN.md "The LSP contract"). Works on Neovim 0.7.2 and
+-- (protocol v1, see docs/protocol.md). Works on Neovim 0.7.2 and
 -- current releases: every API newer than 0.7 is guarded.
 --
 --   require('tokenwarden').setup({ profile = 'work' })
@@ -360,25 +360,18 @@ local function capabilities(cfg)
   return caps
 end
 
---- Start the server unless it already runs in this Neovim instance. Returns the client id.
-function M.start()
-  if get_client() then
-    return S.client_id
+-- The client configuration of the one tokenwarden server (vim.lsp.start and
+-- vim.lsp.config share it): its on_init / on_exit keep the module state.
+local function client_config(cfg)
+  if not S.leave_autocmd then
+    S.leave_autocmd = true
+    vim.api.nvim_create_autocmd('VimLeavePre', {
+      callback = function()
+        S.stopping = true -- Neovim stops the server itself; not a crash
+      end,
+    })
   end
-  local cfg = S.config or vim.deepcopy(defaults)
-  S.config = cfg
-  if type(cfg.cmd) == 'table' and vim.fn.executable(cfg.cmd[1]) == 0 then
-    local msg = cfg.cmd[1] .. ' not found or not executable: set cmd in setup() '
-      .. '(see :checkhealth tokenwarden)'
-    if S.last_error ~= msg then -- say it once, not on every command
-      notify(msg, level('ERROR'))
-    end
-    S.last_error = msg
-    return nil
-  end
-  S.initialized = false
-  S.stopping = false
-  local client_config = {
+  return {
     name = 'tokenwarden',
     cmd = cfg.cmd,
     cmd_env = cfg.cmd_env,
@@ -433,26 +426,48 @@ function M.start()
       end)
     end,
   }
-  if not S.leave_autocmd then
-    S.leave_autocmd = true
-    vim.api.nvim_create_autocmd('VimLeavePre', {
-      callback = function()
-        S.stopping = true -- Neovim stops the server itself; not a crash
-      end,
-    })
+end
+
+--- Start the server unless it already runs in this Neovim instance. Returns the client id.
+function M.start()
+  if get_client() then
+    return S.client_id
   end
+  local cfg = S.config or vim.deepcopy(defaults)
+  S.config = cfg
+  if has('nvim-0.11') and vim.lsp.get_clients then
+    -- Started by vim.lsp.enable('tokenwarden') and still initializing: use it.
+    for _, client in ipairs(vim.lsp.get_clients({ name = 'tokenwarden' })) do
+      if not client:is_stopped() then
+        S.client_id = client.id
+        return client.id
+      end
+    end
+  end
+  if type(cfg.cmd) == 'table' and vim.fn.executable(cfg.cmd[1]) == 0 then
+    local msg = cfg.cmd[1] .. ' not found or not executable: set cmd in setup() '
+      .. '(see :checkhealth tokenwarden)'
+    if S.last_error ~= msg then -- say it once, not on every command
+      notify(msg, level('ERROR'))
+    end
+    S.last_error = msg
+    return nil
+  end
+  S.initialized = false
+  S.stopping = false
+  local config = client_config(cfg)
   local ok, id
   if has('nvim-0.11') and vim.lsp.start then
     -- attach = false: the server manages no buffer; never reuse another
     -- 'tokenwarden' client (its on_init would not run for us).
-    ok, id = pcall(vim.lsp.start, client_config, {
+    ok, id = pcall(vim.lsp.start, config, {
       attach = false,
       reuse_client = function()
         return false
       end,
     })
   else
-    ok, id = pcall(vim.lsp.start_client, client_config)
+    ok, id = pcall(vim.lsp.start_client, config)
   end
   if not ok or not id then
     local shown = type(cfg.cmd) == 'table' and table.concat(cfg.cmd, ' ') or 'tokenwarden'
@@ -735,6 +750,28 @@ function M.setup(opts)
     M.start()
   end
   return M
+end
+
+--- The configuration for Neovim 0.11+'s own way of setting up servers:
+---   vim.lsp.config('tokenwarden', { cmd = { '/path/.venv/bin/tokenwarden', 'serve' } })
+---   vim.lsp.enable('tokenwarden')
+--- `lsp/tokenwarden.lua` (on the runtime path with this plugin) returns it, so
+--- vim.lsp.config merges the user's keys over it. `opts` are those of setup().
+--- The server starts with the first buffer that has a file; the commands and the
+--- status line use that client, and the plugin never starts a second one.
+function M.lsp_config(opts)
+  local cfg = S.config
+  if cfg == nil or opts then
+    cfg = vim.tbl_deep_extend('force', vim.deepcopy(defaults), opts or {})
+    S.config = cfg
+  end
+  local config = client_config(cfg)
+  config.root_dir = nil -- one server for the instance, whatever the buffer's project
+  -- Reuse the instance's server, also one that setup() or a command started.
+  config.reuse_client = function(client)
+    return client.name == 'tokenwarden' and not client:is_stopped()
+  end
+  return config
 end
 
 --- For :checkhealth and tests.
