@@ -71,14 +71,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def timed_pairs(client: httpx2.Client, direct: tuple[str, dict[str, str]],
-                proxied: tuple[str, dict[str, str]], count: int) -> tuple[list[float], ...]:
-    """Alternate direct and proxied requests, so both see the same background load."""
-    for url, headers in (direct, proxied) * 50:  # warm-up: connections, caches
+def timed_rounds(client: httpx2.Client, cases: list[tuple[str, dict[str, str]]],
+                 count: int) -> list[list[float]]:
+    """Round-robin over the cases, so all of them see the same background load."""
+    for url, headers in cases * 50:  # warm-up: connections, caches
         client.get(url, headers=headers).raise_for_status()
-    samples: tuple[list[float], list[float]] = ([], [])
+    samples: list[list[float]] = [[] for _ in cases]
     for _ in range(count):
-        for series, (url, headers) in zip(samples, (direct, proxied), strict=True):
+        for series, (url, headers) in zip(samples, cases, strict=True):
             started = time.perf_counter()
             client.get(url, headers=headers).raise_for_status()
             series.append((time.perf_counter() - started) * 1000)
@@ -95,45 +95,62 @@ def first_event_ms(client: httpx2.Client, url: str, headers: dict[str, str]) -> 
     raise SystemExit("no event arrived")
 
 
-def proxy_tables(api: SampleAPI, token: str, requests: int) -> list[str]:
-    process = subprocess.Popen([TOKENWARDEN, "proxy", "--upstream", api.base],
+def start_proxy(executable: str, api: SampleAPI, home: Path) -> tuple[subprocess.Popen[str],
+                                                                       str, str]:
+    """A ``tokenwarden proxy`` process: its URL and secret (printed, or in its secret file)."""
+    process = subprocess.Popen([executable, "proxy", "--upstream", api.base],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    url = re.search(r"on (http://\S+)", process.stdout.readline())
+    shown = process.stdout.readline()
+    assert url, "the proxy did not print its address"
+    if found := re.match(r"secret file: (.+)", shown):
+        return process, url.group(1), Path(found.group(1)).read_text().strip()
+    if found := re.match(r"secret: (\S+)", shown):  # builds before the secret file
+        return process, url.group(1), found.group(1)
+    raise SystemExit(f"the proxy did not say where its secret is: {shown!r}")
+
+
+def proxy_tables(api: SampleAPI, token: str, requests: int, home: Path,
+                 baseline: str | None) -> list[str]:
+    proxies = [("through the proxy", TOKENWARDEN)]
+    if baseline:
+        proxies.append(("through the baseline proxy", baseline))
+    started = [start_proxy(executable, api, home) for _, executable in proxies]
     try:
-        assert process.stdout is not None
-        url = re.search(r"on (http://\S+)", process.stdout.readline())
-        secret_file = re.search(r"secret file: (.+)", process.stdout.readline())
-        assert url and secret_file, "the proxy did not print its address and secret file"
-        secret = Path(secret_file.group(1)).read_text().strip()
-        direct = {"Authorization": f"Bearer {token}"}
-        proxied = {"Authorization": f"Bearer {secret}"}
+        cases = [("direct", api.base, {"Authorization": f"Bearer {token}"})]
+        cases += [(label, url, {"Authorization": f"Bearer {secret}"})
+                  for (label, _), (_, url, secret) in zip(proxies, started, strict=True)]
         with httpx2.Client(trust_env=False, timeout=30) as client:
-            rows = _latency_rows(client, api.base, url.group(1), direct, proxied, requests)
-            rows += ["", *_sse_rows(client, api.base, url.group(1), direct, proxied)]
+            rows = _latency_rows(client, cases, requests)
+            rows += ["", *_sse_rows(client, cases)]
         return rows
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        for process, _, _ in started:
+            process.terminate()
+            process.wait(timeout=10)
 
 
-def _latency_rows(client: httpx2.Client, direct_base: str, proxy_base: str,
-                  direct: dict[str, str], proxied: dict[str, str], count: int) -> list[str]:
-    plain, via = timed_pairs(client, (direct_base + "/ping", direct),
-                             (proxy_base + "/ping", proxied), count)
+def _latency_rows(client: httpx2.Client, cases: list[tuple[str, str, dict[str, str]]],
+                  count: int) -> list[str]:
+    samples = timed_rounds(client, [(base + "/ping", headers) for _, base, headers in cases],
+                           count)
     rows = [f"| {count} sequential GET /ping, keep-alive | p50 ms | p99 ms |", "|---|---:|---:|"]
-    for label, samples in (("direct", plain), ("through the proxy", via)):
-        rows.append(f"| {label} | {percentile(samples, 0.5):.2f} | "
-                    f"{percentile(samples, 0.99):.2f} |")
-    rows.append(f"| **added by the proxy** | **{percentile(via, .5) - percentile(plain, .5):.2f}**"
-                f" | **{percentile(via, .99) - percentile(plain, .99):.2f}** |")
+    for (label, _, _), series in zip(cases, samples, strict=True):
+        rows.append(f"| {label} | {percentile(series, 0.5):.2f} | "
+                    f"{percentile(series, 0.99):.2f} |")
+    plain = samples[0]
+    for (label, _, _), via in zip(cases[1:], samples[1:], strict=True):
+        rows.append(f"| **added {label.removeprefix('through ')}** | "
+                    f"**{percentile(via, .5) - percentile(plain, .5):.2f}** | "
+                    f"**{percentile(via, .99) - percentile(plain, .99):.2f}** |")
     return rows
 
 
-def _sse_rows(client: httpx2.Client, direct_base: str, proxy_base: str,
-              direct: dict[str, str], proxied: dict[str, str]) -> list[str]:
+def _sse_rows(client: httpx2.Client, cases: list[tuple[str, str, dict[str, str]]]) -> list[str]:
     path = "/events?n=100&delay=0.01"
     rows = ["| time to first SSE event (100 events, 10 ms apart) | median ms | min ms |",
             "|---|---:|---:|"]
-    cases = (("direct", direct_base, direct), ("through the proxy", proxy_base, proxied))
     samples: dict[str, list[float]] = {label: [] for label, _, _ in cases}
     for _ in range(10):
         for label, base, headers in cases:
@@ -156,6 +173,9 @@ def main() -> None:
     options = argparse.ArgumentParser(description=__doc__)
     options.add_argument("--runs", type=int, default=10, help="runs per start-up case")
     options.add_argument("--requests", type=int, default=1000, help="requests per latency case")
+    options.add_argument("--baseline", metavar="TOKENWARDEN",
+                         help="another build's tokenwarden executable: its proxy is timed in "
+                         "the same rounds (before/after figures under the same load)")
     args = options.parse_args()
     home = Path(tempfile.mkdtemp(prefix="tokenwarden-bench-"))
     os.environ["TOKENWARDEN_HOME"] = str(home)
@@ -168,8 +188,10 @@ def main() -> None:
         say(f"Python {platform.python_version()} on {platform.platform()}, "
             f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
             "command: .venv/bin/python bench/terminal_bench.py "
-            f"--runs {args.runs} --requests {args.requests}")
-        say("", *startup_table(args.runs), "", *proxy_tables(api, token, args.requests))
+            f"--runs {args.runs} --requests {args.requests}"
+            + (" --baseline BASELINE/.venv/bin/tokenwarden" if args.baseline else ""))
+        say("", *startup_table(args.runs), "", *proxy_tables(api, token, args.requests, home,
+                                                                args.baseline))
     finally:
         api.stop()
         server.stop()

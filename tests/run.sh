@@ -16,6 +16,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   command -v git >/dev/null || need+=(git)
   # A preinstalled kubectl conflicts with Debian's package: install it only when missing.
   command -v kubectl >/dev/null || need+=(kubernetes-client)
+  # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
+  [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
+  command -v curl >/dev/null || need+=(curl)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

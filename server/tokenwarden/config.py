@@ -33,6 +33,8 @@ ENDPOINT_KEYS = (
     "revocation_endpoint",
     "userinfo_endpoint",
 )
+#: How the client authenticates at the token, revocation and device endpoints.
+CLIENT_AUTH_METHODS = ("none", "client_secret_post", "client_secret_basic")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Profile:
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
+    #: ``none`` | ``client_secret_post`` | ``client_secret_basic``; None: decided from
+    #: the secret and the discovery document (``oauth.client_auth_method``).
+    token_endpoint_auth_method: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     #: Upstream statuses that mean "this token was refused" to the proxy and ``exec``.
     rejected_statuses: frozenset[int] = frozenset({401})
@@ -169,9 +174,14 @@ def _rejected_statuses(value: object, *, profile: str, file: str | None) -> froz
 
 PROFILE_KEYS = frozenset(
     {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
-     "rejected_statuses"}
+     "token_endpoint_auth_method", "rejected_statuses"}
     | set(ENDPOINT_KEYS)
 )
+#: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
+RESERVED_PARAMETERS = frozenset({
+    "client_id", "client_secret", "grant_type", "device_code", "refresh_token", "scope",
+    "token", "token_type_hint", "client_assertion", "client_assertion_type",
+})
 
 
 def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile:
@@ -205,16 +215,46 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     for key in ENDPOINT_KEYS:
         if raw.get(key) is not None:
             values[key] = check_url(raw[key], key=key, profile=name, file=file)
-    extra = raw.get("extra", {})
-    if not isinstance(extra, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
-    ):
-        raise ConfigError("must be a table of strings", file=file, profile=name, key="extra")
-    values["extra"] = dict(extra)
+    values["token_endpoint_auth_method"] = _auth_method(raw, profile=name, file=file)
+    values["extra"] = _extra(raw.get("extra", {}), profile=name, file=file)
     if "rejected_statuses" in raw:
         values["rejected_statuses"] = _rejected_statuses(raw["rejected_statuses"], profile=name,
                                                          file=file)
     return Profile(**values)
+
+
+def _auth_method(raw: Mapping[str, Any], *, profile: str, file: str | None) -> str | None:
+    method = raw.get("token_endpoint_auth_method")
+    if method is None:
+        return None
+    key = "token_endpoint_auth_method"
+    if method not in CLIENT_AUTH_METHODS:
+        raise ConfigError(f"must be one of {', '.join(CLIENT_AUTH_METHODS)}",
+                          file=file, profile=profile, key=key)
+    has_secret = raw.get("client_secret") is not None
+    if method != "none" and not has_secret:
+        raise ConfigError(f"'{method}' needs a client_secret: set client_secret, or use "
+                          "'none' for a public client", file=file, profile=profile, key=key)
+    if method == "none" and has_secret:
+        raise ConfigError("'none' sends no client secret, but client_secret is set: remove "
+                          "one of the two", file=file, profile=profile, key=key)
+    return str(method)
+
+
+def _extra(extra: object, *, profile: str, file: str | None) -> dict[str, str]:
+    if not isinstance(extra, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+    ):
+        raise ConfigError("must be a table of strings", file=file, profile=profile, key="extra")
+    # RFC 6749 §3.1: a parameter must not appear twice in one request.
+    clash = sorted(RESERVED_PARAMETERS.intersection(extra))
+    if clash:
+        raise ConfigError(
+            f"'{clash[0]}' is a parameter tokenwarden sends itself; use the profile's own "
+            "key for it (client_id, client_secret, scopes) or remove it from extra",
+            file=file, profile=profile, key=f"extra.{clash[0]}",
+        )
+    return dict(extra)
 
 
 def _preset_keys() -> frozenset[str]:

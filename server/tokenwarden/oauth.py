@@ -11,6 +11,7 @@ token in the store never pay for it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import email.utils
@@ -20,13 +21,13 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx2
-from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from tokenwarden import __version__
+from tokenwarden.authlib_client import AsyncOAuth2Client
+from tokenwarden.authlib_client import OAuthError as AuthlibOAuthError
 from tokenwarden.config import ENDPOINT_KEYS, Profile, check_url
 from tokenwarden.errors import (
     RETRYABLE_OAUTH_ERRORS,
@@ -40,6 +41,12 @@ from tokenwarden.errors import (
 )
 from tokenwarden.reach import unreachable
 from tokenwarden.redaction import silence_secret_loggers
+from tokenwarden.untrusted import (
+    browsable_uri,
+    is_bearer_token,
+    is_refresh_token,
+    printable,
+)
 
 log = logging.getLogger(__name__)
 silence_secret_loggers()
@@ -68,6 +75,8 @@ class Endpoints:
     device_authorization_endpoint: str | None = None
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
+    #: How the client authenticates at the token, device and revocation endpoints.
+    client_auth_method: str = "none"
 
 
 @dataclass(frozen=True)
@@ -98,15 +107,64 @@ class TokenResponse:
     request_id: str | None = None
 
 
-def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
-    """Merge discovery metadata with the profile's explicit overrides."""
-    issuer = metadata.get("issuer")
-    if issuer is not None and str(issuer).rstrip("/") != profile.issuer.rstrip("/"):
+def client_auth_method(profile: Profile, metadata: Mapping[str, Any]) -> str:
+    """How the client authenticates: the profile's choice, else one the provider lists.
+
+    A public client (no secret) sends its ``client_id`` in the body (``none``). With a
+    secret, ``client_secret_basic`` is preferred whenever the provider lists it, or lists
+    nothing (RFC 8414 §2 makes it the default; RFC 6749 §2.3.1 requires servers to support
+    it and calls the body form NOT RECOMMENDED); ``client_secret_post`` only when the
+    provider lists it and not basic.
+    """
+    if profile.token_endpoint_auth_method:
+        return profile.token_endpoint_auth_method
+    if not profile.client_secret:
+        return "none"
+    listed = metadata.get("token_endpoint_auth_methods_supported")
+    if isinstance(listed, list) and listed and "client_secret_basic" not in listed \
+            and "client_secret_post" in listed:
+        return "client_secret_post"
+    return "client_secret_basic"
+
+
+def discovery_urls(issuer: str) -> list[str]:
+    """Where the metadata documents of ``issuer`` are, OpenID first.
+
+    OpenID Connect Discovery appends its well-known path to the issuer; RFC 8414 §3.1
+    inserts its own between host and path (``https://h/.well-known/oauth-authorization-
+    server/tenant``). Many servers also serve the appended RFC 8414 form, so an issuer
+    with a path gets all three.
+    """
+    base = issuer.rstrip("/")
+    urls = [base + "/.well-known/openid-configuration",
+            base + "/.well-known/oauth-authorization-server"]
+    parts = urlsplit(base)
+    if parts.path not in ("", "/"):
+        urls.append(urlunsplit((parts.scheme, parts.netloc,
+                                "/.well-known/oauth-authorization-server" + parts.path, "", "")))
+    return urls
+
+
+def checked_document(profile: Profile, document: Mapping[str, Any], url: str) -> dict[str, Any]:
+    """The document, if its ``issuer`` is the configured one; ConfigError otherwise."""
+    issuer = document.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
         raise ConfigError(
-            f"the provider's discovery document names issuer '{issuer}', which does not "
-            "match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            f"the discovery document at {url} has no issuer, so it cannot be checked and is "
+            "not used (RFC 8414 §3.3); set the endpoints in the profile, or fix the issuer URL",
             profile=profile.name, key="issuer",
         )
+    if issuer.rstrip("/") != profile.issuer.rstrip("/"):
+        raise ConfigError(
+            f"the provider's discovery document at {url} names issuer '{printable(issuer, 200)}', "
+            "which does not match the configured issuer; fix the issuer URL (RFC 8414 §3.3)",
+            profile=profile.name, key="issuer",
+        )
+    return dict(document)
+
+
+def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> Endpoints:
+    """Merge discovery metadata (already issuer-checked) with the profile's overrides."""
     values: dict[str, str | None] = {}
     for key in ENDPOINT_KEYS:
         chosen = getattr(profile, key) or metadata.get(key)
@@ -120,7 +178,8 @@ def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> En
             "no token endpoint: discovery did not provide one; set token_endpoint",
             profile=profile.name, key="token_endpoint",
         )
-    return Endpoints(issuer=profile.issuer, token_endpoint=token_endpoint, **values)
+    return Endpoints(issuer=profile.issuer, token_endpoint=token_endpoint,
+                     client_auth_method=client_auth_method(profile, metadata), **values)
 
 
 def explicit_endpoints(profile: Profile) -> Endpoints | None:
@@ -159,8 +218,9 @@ def request_id_of(response: httpx2.Response | None) -> str | None:
 def details_of(response: httpx2.Response | None, error: str | None = None,
                description: str | None = None) -> ErrorDetails:
     """Structured facts about a failed answer (the provider's fields may be any JSON)."""
-    error = None if error is None else str(error)[:100]
-    description = None if description is None else str(description)
+    # Both are the server's words, shown to the user: no control characters.
+    error = None if error is None else printable(str(error), 100)
+    description = None if description is None else printable(str(description), 300)
     if response is None:
         return ErrorDetails(error=error, description=description)
     return ErrorDetails(
@@ -179,7 +239,8 @@ def classify_oauth_error(error: str, description: str | None,
         description = f"{error}: {description}" if description else error
         error = OAUTH_ERROR_ALIASES[error]
     details = details_of(response, error, description)
-    text = f"{error}: {description}" if description else error
+    error = details.error or "error"
+    text = f"{error}: {details.description}" if details.description else error
     status = details.status or 400
     if error in RETRYABLE_OAUTH_ERRORS or status >= 500 or status == 429:
         return ServerError(f"the provider is temporarily failing ({text})", details)
@@ -189,7 +250,7 @@ def classify_oauth_error(error: str, description: str | None,
 def classify_http_status(response: httpx2.Response) -> OAuthError:
     """An error for an answer that is not a JSON OAuth response."""
     status = response.status_code
-    kind = response.headers.get("content-type", "unknown").split(";")[0]
+    kind = printable(response.headers.get("content-type", "unknown").split(";")[0], 60)
     details = details_of(response, None, f"HTTP {status} with {kind} body")
     if status >= 500 or status == 429:
         return ServerError(f"the provider answered HTTP {status}", details)
@@ -277,10 +338,22 @@ def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> Tok
         raise MalformedResponse("the token answer has no access_token",
                                 ErrorDetails(request_id=request_id))
     refresh = data.get("refresh_token")
+    # Checked before anything is stored: a CR/LF in a token would split the request
+    # of every consumer it is put in a header for (RFC 6750 §2.1, RFC 6749 A.17).
+    if not is_bearer_token(access):
+        raise TerminalOAuthError(
+            "the provider's access_token has characters a bearer token may not have "
+            "(RFC 6750 §2.1 b64token); it was not stored",
+            ErrorDetails(error="invalid_token_response", request_id=request_id))
+    if isinstance(refresh, str) and refresh and not is_refresh_token(refresh):
+        raise TerminalOAuthError(
+            "the provider's refresh_token has characters a refresh token may not have "
+            "(RFC 6749 A.17); it was not stored",
+            ErrorDetails(error="invalid_token_response", request_id=request_id))
     token_type = data.get("token_type")
     return TokenResponse(
         access_token=access,
-        token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+        token_type=normal_token_type(token_type),
         expires_in=_number(data.get("expires_in")),
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
         scope=data.get("scope") if isinstance(data.get("scope"), str) else None,
@@ -289,6 +362,13 @@ def parse_token_response(data: Mapping[str, Any], request_id: str | None) -> Tok
         id_token=data.get("id_token") if isinstance(data.get("id_token"), str) else None,
         request_id=request_id,
     )
+
+
+def normal_token_type(value: object) -> str:
+    """``Bearer`` for any spelling of it (RFC 6750 §4 is case-insensitive), or when absent."""
+    if not isinstance(value, str) or not value.strip() or value.strip().lower() == "bearer":
+        return "Bearer"
+    return printable(value, 40)
 
 
 def _refresh_token_lifetime(data: Mapping[str, Any]) -> float | None:
@@ -317,14 +397,24 @@ def parse_device_authorization(data: object, request_id: str | None) -> DeviceAu
     complete = data.get("verification_uri_complete") or data.get("verification_url_complete")
     interval = _number(data.get("interval"))
     message = data.get("message")
+    # The user is sent to these and shown the rest: only web pages, no control characters.
+    if browsable_uri(uri) is None:
+        raise TerminalOAuthError(
+            f"the provider's verification_uri '{printable(uri, 200)}' is not an https:// "
+            "page (or http:// on this machine); refusing to show or open it",
+            ErrorDetails(error="invalid_verification_uri", request_id=request_id))
+    shown_code = printable(user_code, 64)
+    if not shown_code:
+        raise MalformedResponse("the device authorization answer has an empty user_code",
+                                ErrorDetails(request_id=request_id))
     return DeviceAuthorization(
         device_code=device_code,
-        user_code=user_code,
+        user_code=shown_code,
         verification_uri=uri,
-        verification_uri_complete=complete if isinstance(complete, str) else None,
+        verification_uri_complete=browsable_uri(complete) if isinstance(complete, str) else None,
         expires_in=expires_in,
         interval=5.0 if interval is None else max(0.0, interval),
-        message=message if isinstance(message, str) else None,
+        message=printable(message) if isinstance(message, str) else None,
     )
 
 
@@ -334,13 +424,12 @@ class OAuthClient:
     def __init__(self, profile: Profile, *, timeout: float,
                  transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self.profile = profile
+        # authlib adds the client's credentials to every request it is handed an
+        # ``auth`` for (``_client_auth``): callers never put client_id or client_secret
+        # in a body themselves, so each goes out exactly once (RFC 6749 §3.1).
         self._client = AsyncOAuth2Client(
             client_id=profile.client_id,
             client_secret=profile.client_secret,
-            token_endpoint_auth_method="client_secret_post" if profile.client_secret else "none",
-            revocation_endpoint_auth_method=(
-                "client_secret_post" if profile.client_secret else "none"
-            ),
             scope=profile.scope or None,
             timeout=timeout,
             transport=transport,
@@ -357,6 +446,10 @@ class OAuthClient:
         """Close the connection pool."""
         await self._client.aclose()
 
+    def _client_auth(self, endpoints: Endpoints) -> Any:
+        """The httpx auth (authlib's) that adds the client's credentials the chosen way."""
+        return self._client.client_auth(endpoints.client_auth_method)
+
     async def endpoints(self) -> Endpoints:
         """Endpoints from the profile, or from discovery (fetched once per client)."""
         if self._endpoints is None:
@@ -364,26 +457,49 @@ class OAuthClient:
         return self._endpoints
 
     async def discover(self) -> dict[str, Any]:
-        """Fetch the OpenID / RFC 8414 metadata document."""
-        base = self.profile.issuer.rstrip("/")
-        last: OAuthError | None = None
-        for suffix in ("/.well-known/openid-configuration",
-                       "/.well-known/oauth-authorization-server"):
+        """The provider's metadata: every discovery document it serves, merged.
+
+        A server may list some endpoints (revocation, device authorization) only in
+        its RFC 8414 document, so all are read; the OpenID one wins where both list
+        a key. A document whose ``issuer`` is missing or differs is not used
+        (RFC 8414 §3.3, OpenID Connect Discovery §4.3).
+        """
+        urls = discovery_urls(self.profile.issuer)
+        answers = await asyncio.gather(*(self._fetch_document(url) for url in urls))
+        usable: list[dict[str, Any]] = []
+        refused: ConfigError | None = None
+        failed: OAuthError | None = None
+        for url, answer in zip(urls, answers, strict=True):
+            if isinstance(answer, OAuthError):
+                # An unreachable host says more than a 404 from another well-known path.
+                if failed is None or (isinstance(answer, TransportError)
+                                      and not isinstance(failed, TransportError)):
+                    failed = answer
+                continue
             try:
-                async with classified("discovery"):
-                    response = await self._client.request("GET", base + suffix, withhold_token=True)
-                    _record_response(response)
-                    response.raise_for_status()
-                    data = response.json()
-                    if not isinstance(data, dict):
-                        raise ValueError("not an object")
-                    return data
-            except TransportError:
-                raise  # the same host: the second document cannot be reached either
-            except OAuthError as exc:
-                last = exc
-        assert last is not None
-        raise last
+                usable.append(checked_document(self.profile, answer, url))
+            except ConfigError as exc:
+                log.warning("%s", exc.message)
+                refused = refused or exc
+        if not usable:
+            raise refused or failed or MalformedResponse("discovery: no document")
+        merged: dict[str, Any] = {}
+        for document in reversed(usable):  # the first URL (OpenID) is applied last
+            merged.update(document)
+        return merged
+
+    async def _fetch_document(self, url: str) -> dict[str, Any] | OAuthError:
+        try:
+            async with classified("discovery"):
+                response = await self._client.request("GET", url, withhold_token=True)
+                _record_response(response)
+                response.raise_for_status()
+                data = response.json()
+                if not isinstance(data, dict):
+                    raise ValueError("not an object")
+                return data
+        except OAuthError as exc:
+            return exc
 
     async def server_date(self) -> datetime | None:
         """The provider's clock, from the ``Date`` header of its discovery document."""
@@ -404,17 +520,18 @@ class OAuthClient:
                 "the provider has no device_authorization_endpoint; set it in the profile",
                 profile=self.profile.name, key="device_authorization_endpoint",
             )
-        form = {"client_id": self.profile.client_id}
+        form = dict(self.profile.extra)
         if self.profile.scope:
             form["scope"] = self.profile.scope
         if self.profile.audience:
             form["audience"] = self.profile.audience
-        if self.profile.client_secret:
-            form["client_secret"] = self.profile.client_secret
-        form.update(self.profile.extra)
         async with classified("device authorization"):
             response = await self._client.request(
-                "POST", endpoints.device_authorization_endpoint, data=form, withhold_token=True
+                "POST", endpoints.device_authorization_endpoint, data=form,
+                # The form may be empty until the client auth adds client_id: say its
+                # type anyway, or the server sees a body of no known kind.
+                headers={"Content-Type": FORM_CONTENT_TYPE},
+                withhold_token=True, auth=self._client_auth(endpoints),
             )
             _record_response(response)
             data = _json_object(response)
@@ -435,7 +552,7 @@ class OAuthClient:
         async with classified("sign-in"):
             data = await self._client.fetch_token(
                 endpoints.token_endpoint, grant_type=DEVICE_CODE_GRANT,
-                device_code=device_code, client_id=self.profile.client_id, **extra,
+                device_code=device_code, auth=self._client_auth(endpoints), **extra,
             )
             return parse_token_response(data, request_id_of(_last_response.get()))
 
@@ -445,24 +562,26 @@ class OAuthClient:
         async with classified("renewal"):
             data = await self._client.refresh_token(
                 endpoints.token_endpoint, refresh_token=refresh_token,
-                client_id=self.profile.client_id,
+                auth=self._client_auth(endpoints),
             )
             # authlib copies the old refresh token into an answer that carried none, which
             # is what RFC 6749 §6 asks of the client: keep using the old one.
             return parse_token_response(data, request_id_of(_last_response.get()))
 
-    async def revoke(self, token: str, hint: str) -> None:
-        """Revoke a token at the provider (RFC 7009); a no-op without the endpoint."""
+    async def revoke(self, token: str, hint: str) -> bool:
+        """Revoke a token at the provider (RFC 7009); False when it has no endpoint for it."""
         endpoints = await self.endpoints()
         if not endpoints.revocation_endpoint:
-            return
+            return False
         async with classified("revocation"):
             response = await self._client.revoke_token(
-                endpoints.revocation_endpoint, token=token, token_type_hint=hint
+                endpoints.revocation_endpoint, token=token, token_type_hint=hint,
+                auth=self._client_auth(endpoints),
             )
             _record_response(response)
             if response.status_code >= 400:
                 raise classify_http_status(response)
+            return True
 
     async def userinfo(self, access_token: str) -> dict[str, Any]:
         """The signed-in account's claims (used only to label the account)."""
@@ -501,6 +620,6 @@ def account_label(claims: Mapping[str, Any]) -> str | None:
     """A human label for an account from userinfo or id_token claims."""
     for key in ("email", "preferred_username", "upn", "login", "name", "sub"):
         value = claims.get(key)
-        if isinstance(value, str) and value:
-            return value
+        if isinstance(value, str) and printable(value):
+            return printable(value, 200)
     return None

@@ -113,6 +113,9 @@ def _google(inputs: _Inputs) -> dict[str, Any]:
         "revocation_endpoint": "https://oauth2.googleapis.com/revoke",
         "userinfo_endpoint": "https://openidconnect.googleapis.com/v1/userinfo",
         "scopes": ["openid", "email"],
+        # Google's device-flow guide sends client_id and client_secret in the body;
+        # the explicit endpoints skip discovery, whose absence would mean Basic.
+        "token_endpoint_auth_method": "client_secret_post",
     }
 
 

@@ -189,10 +189,14 @@ class SessionRegistry:
         """Take a profile's file lock without blocking the event loop; False when busy."""
         import filelock
 
-        deadline = self.clock.monotonic() + (self.policy.lock_timeout_seconds if blocking else 0)
+        started = self.clock.monotonic()
+        deadline = started + (self.policy.lock_timeout_seconds if blocking else 0)
         while True:
             try:
                 lock.acquire(timeout=0)
+                if blocking:
+                    log.debug("waited %.1f ms for the lock of %s",
+                              (self.clock.monotonic() - started) * 1000, lock.lock_file)
                 return True
             except filelock.Timeout:
                 if not blocking:

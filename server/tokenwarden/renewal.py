@@ -9,8 +9,9 @@ Whatever triggered it (schedule, ``get_token`` in the mandatory window, a report
    refresh token, in which case its fresh token is used and no request is sent;
 4. refresh, write the new record atomically, release the lock.
 
-A failed renewal never clears credentials unless the provider answered
-``invalid_grant`` for the very refresh token that is still in the store; a
+A failed renewal never clears credentials unless the provider refused the very
+refresh token that is still in the store (``invalid_grant``, or any 400/401/403:
+``refresh_refusal``); a
 transient failure backs off (jittered, capped, ``Retry-After`` honoured), records
 the back-off in the store so other processes honour it too, and keeps serving the
 still-valid access token.
@@ -24,14 +25,17 @@ import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.errors import (
     OAuthError,
+    ServerError,
     SignInRequired,
     TemporarilyUnavailable,
     TerminalOAuthError,
     TokenwardenError,
+    TransportError,
 )
 from tokenwarden.lifecycle import expired, record_from_response, refresh_token_expired
 from tokenwarden.policy import TokenState, backoff_delay, satisfies, token_state
@@ -110,7 +114,7 @@ class Renewer:
         store = self.registry.store
         name = session.profile.name
         lock = store.file_lock(name)
-        if not await self.registry.acquire(lock, blocking_lock):
+        if not await self._acquire_prepared(session, lock, blocking_lock):
             record = session.record
             if record is None:
                 raise TemporarilyUnavailable("another process is renewing", retry_after=1.0)
@@ -124,6 +128,33 @@ class Renewer:
         finally:
             lock.release()
             session.record_mtime = store.mtime_ns(name)
+
+    async def _acquire_prepared(self, session: ProfileSession, lock: Any,
+                                blocking: bool) -> bool:
+        """Take the profile's lock with the OAuth client ready; False when it is busy.
+
+        A process's first renewal imports the HTTP stack and discovers the endpoints
+        (a few hundred ms on a loaded machine): done while holding the lock, every
+        other process would wait for it too (``bench/scale_bench.py``). An advisory
+        attempt prepares only once it has seen the lock free, so a window that loses
+        the race never loads the HTTP stack (about 21 MiB).
+        """
+        registry = self.registry
+        if blocking:
+            await self._prepare_client(session)
+            return await registry.acquire(lock, True)
+        if not await registry.acquire(lock, False):
+            return False
+        if session.client is not None:
+            return True
+        lock.release()
+        await self._prepare_client(session)
+        return await registry.acquire(lock, False)
+
+    async def _prepare_client(self, session: ProfileSession) -> None:
+        # A failure is left to the attempt under the lock, which records it.
+        with contextlib.suppress(OAuthError):
+            await self.registry.client(session).endpoints()
 
     async def _renew_with_lock(
         self, session: ProfileSession, record: TokenRecord | None, wanted: float,
@@ -213,17 +244,21 @@ class Renewer:
         now = registry.clock.now()
         error = LastError(code=exc.code, message=exc.message, at=utc_iso(now) or "",
                           correlation_id=correlation, request_id=exc.details.request_id)
-        if isinstance(exc, TerminalOAuthError) and exc.details.error == "invalid_grant":
+        refusal = refresh_refusal(exc)
+        if refusal is not None:
             # Definitive: the provider refused the very refresh token the store still
             # holds (we hold the lock), so the grant is over. Stop serving its tokens.
+            error = replace(error, code=refusal.code, message=refusal.message)
             new = record.next_generation(
                 refresh_token=None, rejected=True, failures=0, next_attempt_at=None,
-                last_error=error, ended="invalid_grant",
+                last_error=error, ended=refusal.code,
             )
-            log.warning("profile %s: refresh token refused (invalid_grant) [%s]; "
-                        "sign-in required", session.profile.name, correlation)
+            # INFO, not WARNING: every caller is told (SignInRequired, status expired),
+            # and a terminal user should see that one line, not this one before it.
+            log.info("profile %s: refresh token refused (%s) [%s]; sign-in required",
+                     session.profile.name, refusal.code, correlation)
             registry.audit("renewal", session.profile.name, "ended", correlation_id=correlation,
-                           request_id=exc.details.request_id, detail=exc.message)
+                           request_id=exc.details.request_id, detail=refusal.message)
         else:
             failures = record.failures + 1
             delay = backoff_delay(
@@ -247,6 +282,7 @@ class Renewer:
 
     def as_surface_error(self, session: ProfileSession, exc: OAuthError) -> TokenwardenError:
         """What a caller of ``get_token`` is told after a failed renewal."""
+        exc = refresh_refusal(exc) or exc
         record = session.record
         if record is not None and record.refresh_token is None:
             return SignInRequired(
@@ -257,6 +293,36 @@ class Renewer:
         if record is not None and record.next_attempt_at is not None:
             wait = max(0.0, (record.next_attempt_at - self.registry.clock.now()).total_seconds())
         return TemporarilyUnavailable(f"renewal failed: {exc.message}", retry_after=wait)
+
+
+#: Statuses of a refresh answer that are the provider's final word on that refresh
+#: token whatever the body holds: Glewlwyd answers every refused refresh with an
+#: empty 400, others a 401 or 403 HTML page. 429 and 5xx stay retryable.
+REFUSED_REFRESH_STATUSES = frozenset({400, 401, 403})
+
+
+def refresh_refusal(exc: OAuthError) -> TerminalOAuthError | None:
+    """The refusal that ends a grant, when a failed refresh is one; None when retryable.
+
+    ``invalid_grant`` in any status is one (GitHub sends it in a 200); so is any answer
+    of status 400, 401 or 403 that does not say ``temporarily_unavailable`` or the like.
+    """
+    details = exc.details
+    if isinstance(exc, TerminalOAuthError) and details.error == "invalid_grant":
+        return exc
+    if isinstance(exc, ServerError | TransportError):
+        return None
+    if details.status not in REFUSED_REFRESH_STATUSES:
+        return None
+    said = f": {details.error}" if details.error else ""
+    if details.error and details.description:
+        said += f": {details.description}"
+    elif not details.error:
+        said = ", no OAuth error in the answer"
+    return TerminalOAuthError(
+        f"the provider refused the refresh token (HTTP {details.status}{said})",
+        replace(details, error=details.error or f"http_{details.status}"),
+    )
 
 
 def _swallow(task: asyncio.Task[TokenRecord]) -> None:

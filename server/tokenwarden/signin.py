@@ -15,7 +15,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tokenwarden.clock import utc_iso
-from tokenwarden.errors import LoginFailed, OAuthError, StoreError, TokenwardenError
+from tokenwarden.errors import (
+    LoginFailed,
+    OAuthError,
+    ServerError,
+    StoreError,
+    TokenwardenError,
+    TransportError,
+)
 from tokenwarden.lifecycle import record_from_response
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import LoginInfo, SessionState, Status
@@ -100,11 +107,13 @@ class SignInFlow:
         finally:
             lock.release()
         session.record, session.record_mtime = None, None
-        if revoke and record is not None:
-            await self._revoke(session, record)
+        problem = await self._revoke(session, record) if revoke and record is not None else None
+        # The status says what the provider still honours; it stays until the next sign-in.
+        session.login_error = problem
         session.wakeup.set()
         log.info("profile %s signed out", session.profile.name)
-        registry.audit("sign-out", session.profile.name, "ok")
+        registry.audit("sign-out", session.profile.name, problem.code if problem else "ok",
+                       detail=problem.message if problem else None)
         return registry.publish(session)
 
     async def _complete(
@@ -164,17 +173,39 @@ class SignInFlow:
             lock.release()
             session.record_mtime = store.mtime_ns(name)
 
-    async def _revoke(self, session: ProfileSession, record: TokenRecord) -> None:
-        client = self.registry.client(session)
+    async def _revoke(self, session: ProfileSession, record: TokenRecord) -> LastError | None:
+        """Revoke the grant at the provider; what went wrong, or None when it was revoked."""
         token, hint = (record.refresh_token, "refresh_token") if record.refresh_token else (
             record.access_token, "access_token")
         if not token:
-            return
+            return None
+        at = utc_iso(self.registry.clock.now()) or ""
         try:
-            await client.revoke(token, hint)
-        except (OAuthError, TokenwardenError) as exc:
-            log.warning("could not revoke the token of profile %s at the provider (%s); "
-                        "it was removed locally", session.profile.name, exc.code)
+            revoked = await self.registry.client(session).revoke(token, hint)
+        except TokenwardenError as exc:
+            code, reason = revocation_failure(exc)
+            # INFO: the sign-out's own status says this in one line on every surface.
+            log.info("profile %s: %s (%s); the token was removed locally",
+                     session.profile.name, reason, exc.code)
+        else:
+            if revoked:
+                return None
+            code, reason = "revocation_unsupported", "the provider has no revocation endpoint"
+        what = "refresh token" if hint == "refresh_token" else "access token"
+        return LastError(code=code, at=at,
+                         message=f"{reason}: the {what} stays valid there until it expires")
+
+
+def revocation_failure(exc: TokenwardenError) -> tuple[str, str]:
+    """A code and a reason for a revocation that failed (``refused`` when the provider said no)."""
+    status = exc.details.status if isinstance(exc, OAuthError) else None
+    if isinstance(exc, TransportError):
+        return "revocation_failed", "could not reach the provider to revoke"
+    if isinstance(exc, ServerError):
+        return "revocation_failed", f"the provider failed to revoke (HTTP {status or 'error'})"
+    if status is not None:
+        return "revocation_refused", f"the provider refused to revoke (HTTP {status})"
+    return "revocation_failed", f"could not revoke ({exc.code})"
 
 
 async def _account_of(client: OAuthClient, response: TokenResponse) -> str | None:

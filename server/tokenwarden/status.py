@@ -151,6 +151,8 @@ def describe(
     """The one human line a plain status bar (or a terminal) can show as it is."""
     who = f" as {account}" if account else ""
     if state is SessionState.SIGNED_OUT:
+        if last_error is not None and last_error.code.startswith("revocation_"):
+            return f"Signed out · {last_error.message}"
         return f"Signed out{wording.signed_out(profile)}"
     if state is SessionState.SIGNING_IN and login is not None:
         return f"Signing in: enter code {login.user_code} at {login.verification_uri}"

@@ -38,6 +38,8 @@ def test_store_survives_a_hundred_kill_nine_during_writes(tmp_path):
         writer = subprocess.Popen([sys.executable, "-c", WRITER, str(folder)],
                                   stdout=subprocess.PIPE, text=True)
         assert writer.stdout.readline().strip() == "ready"
+        # One write acknowledged first, so every run adds one however slow the machine.
+        acknowledged = max(acknowledged, int(writer.stdout.readline()))
         time.sleep(rng.uniform(0.0, 0.03))
         os.kill(writer.pid, signal.SIGKILL)
         output, _ = writer.communicate()
@@ -49,4 +51,4 @@ def test_store_survives_a_hundred_kill_nine_during_writes(tmp_path):
             assert record.generation >= acknowledged
             assert record.access_token == f"at-{record.generation}"
             assert record.refresh_token == f"rt-{record.generation}"
-    assert acknowledged > 100
+    assert acknowledged >= 100

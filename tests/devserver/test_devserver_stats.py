@@ -63,6 +63,8 @@ def test_events_record_each_request_with_its_request_id(oauth: OAuthClient) -> N
             "request_id": response.headers["x-request-id"],
             "status": 200,
             "fault": None,
+            "parameters": ["client_id"],
+            "authorization": None,
         }
     ]
     assert events[0]["time"].endswith("Z")

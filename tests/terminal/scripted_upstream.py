@@ -57,9 +57,12 @@ class ScriptedUpstream(LoopbackServer):
         self.script = script
         self.connections = 0
         self.requests: list[str] = []
+        #: The writer of every connection, so a test can send bytes nobody asked for.
+        self.writers: list[asyncio.StreamWriter] = []
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.writers.append(writer)
         try:
             for index in range(100):
                 try:

@@ -81,7 +81,7 @@ async def test_http10_client_gets_a_close_delimited_stream(stack: Stack):
 async def test_closing_with_open_connections_is_quiet(stack: Stack, caplog):
     assert stack.proxy is not None
     reader, writer = await asyncio.open_connection("127.0.0.1", stack.proxy.port)
-    writer.write(f"GET /events?n=500&delay=0.01 HTTP/1.1\r\nx-api-key: {SECRET}\r\n\r\n".encode())
+    writer.write(f"GET /events?n=500&delay=0.01 HTTP/1.1\r\nHost: x\r\nx-api-key: {SECRET}\r\n\r\n".encode())
     await writer.drain()
     assert (await reader.readline()).startswith(b"HTTP/1.1 200")
     idle = await asyncio.open_connection("127.0.0.1", stack.proxy.port)

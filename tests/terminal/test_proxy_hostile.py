@@ -9,6 +9,7 @@ reproducible): 400 requests and 400 answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import Counter
@@ -24,7 +25,7 @@ REQUESTS = [
     f"GET /echo?a=1 HTTP/1.1\r\nHost: x\r\nx-api-key: {SECRET}\r\n\r\n".encode(),
     (f"POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {SECRET}\r\n"
      "Content-Length: 5\r\n\r\nhello").encode(),
-    (f"PUT /upload HTTP/1.1\r\nx-api-key: {SECRET}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    (f"PUT /upload HTTP/1.1\r\nHost: x\r\nx-api-key: {SECRET}\r\nTransfer-Encoding: chunked\r\n\r\n"
      "3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nTrailer: t\r\n\r\n").encode(),
     f"GET /events?n=3&delay=0 HTTP/1.0\r\nx-api-key: {SECRET}\r\n\r\n".encode(),
 ]
@@ -58,13 +59,25 @@ def mutate(message: bytes, rng: random.Random) -> bytes:
 
 
 async def exchange(port: int, request: bytes) -> bytes:
-    """Send ``request``, end our side, and read whatever comes back until the proxy closes."""
+    """Send ``request`` and read what comes back until the proxy closes.
+
+    Our side ends once an answer's head is in (or after a short wait, for a request
+    cut short): the proxy takes the end of a client's side as the client leaving,
+    so ending it at once would cancel the very request under test.
+    """
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(request)
         await writer.drain()
+        received = b""
+        with contextlib.suppress(TimeoutError):
+            while b"\r\n\r\n" not in received:
+                piece = await asyncio.wait_for(reader.read(65536), 0.3)
+                if not piece:
+                    return received
+                received += piece
         writer.write_eof()
-        return await asyncio.wait_for(reader.read(), 10)
+        return received + await asyncio.wait_for(reader.read(), 10)
     finally:
         writer.close()
 

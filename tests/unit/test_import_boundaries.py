@@ -13,9 +13,11 @@ PACKAGE = Path(__file__).resolve().parents[2] / "server" / "tokenwarden"
 ALLOWED = {
     "pygls": ("lsp/",),
     "lsprotocol": ("lsp/",),
-    "authlib": ("oauth.py", "redaction.py", "devserver/"),
-    # http11.py only borrows httpx2's SSL context, so https upstreams trust what OAuth does.
-    "httpx2": ("oauth.py", "demo.py", "proxy/viahttpx.py", "proxy/http11.py"),
+    "authlib": ("oauth.py", "authlib_client.py", "redaction.py", "devserver/"),
+    # direct.py only borrows httpx2's SSL context, so https upstreams trust what OAuth does.
+    "httpx2": ("oauth.py", "demo.py", "proxy/viahttpx.py", "proxy/direct.py"),
+    # The proxy's HTTP/1.1 parser on both sides, and nowhere else.
+    "h11": ("proxy/",),
 }
 
 

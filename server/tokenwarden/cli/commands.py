@@ -19,6 +19,7 @@ from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import TERMINAL, SessionState, Status, humanize, login_command
 from tokenwarden.store import TokenStore
+from tokenwarden.untrusted import browsable_uri
 
 T = TypeVar("T")
 
@@ -134,9 +135,10 @@ def login(args: argparse.Namespace) -> int:
             return 0
         for line in instructions(started):
             print(line, flush=True)
-        if not args.no_browser:
+        url = started.verification_uri_complete or started.verification_uri
+        if not args.no_browser and browsable_uri(url) is not None:
             with contextlib.suppress(Exception):
-                webbrowser.open(started.verification_uri_complete or started.verification_uri)
+                webbrowser.open(url)
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
         result = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
         if result.state is SessionState.SIGNED_IN and result.last_error is None:

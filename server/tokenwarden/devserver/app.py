@@ -24,11 +24,14 @@ from .pages import device_page, result_page
 from .shaping import ResponseShaper, shaper_for
 from .state import DevState, UserCodeError
 from .stats import Event, Stats, short_grant_type
+from .strict import strict_refusal
 from .wire import HttpRequest, HttpResponse, JsonAnswer, error_response, html_response
 
 log = logging.getLogger("tokenwarden.devserver")
 
 Handler = Callable[[HttpRequest], HttpResponse]
+#: What ``split_discovery`` leaves out of the OpenID document.
+SPLIT_DISCOVERY_KEYS = ("device_authorization_endpoint", "revocation_endpoint")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class DevApp:
                 request_id=request.request_id,
                 status=status,
                 fault=fault,
+                parameters=request.parameter_names,
+                authorization=request.authorization_scheme,
             )
         )
 
@@ -136,7 +141,11 @@ class DevApp:
     # -- OAuth endpoints -----------------------------------------------------
 
     def _discovery(self, request: HttpRequest) -> HttpResponse:
-        return self._shaped("discovery", request, JsonAnswer(200, self.metadata()))
+        document = self.metadata()
+        if self.config.split_discovery and request.path.endswith("/openid-configuration"):
+            for key in SPLIT_DISCOVERY_KEYS:
+                document.pop(key)
+        return self._shaped("discovery", request, JsonAnswer(200, document))
 
     def metadata(self) -> dict[str, Any]:
         """RFC 8414 / OpenID discovery document."""
@@ -157,19 +166,21 @@ class DevApp:
 
     def _device_authorization(self, request: HttpRequest) -> HttpResponse:
         with self.state.lock:
-            answer = self.oauth.endpoint_answer("device_authorization", request)
+            answer = strict_refusal(request) or self.oauth.endpoint_answer(
+                "device_authorization", request
+            )
         return self._shaped("device_authorization", request, answer)
 
     def _token(self, request: HttpRequest) -> HttpResponse:
         # One token request at a time: rotation must be atomic, so that of two
         # racing refreshes with the same token exactly one wins.
         with self.state.lock:
-            answer = self.oauth.token_answer(request)
+            answer = strict_refusal(request) or self.oauth.token_answer(request)
         return self._shaped("token", request, answer)
 
     def _revoke(self, request: HttpRequest) -> HttpResponse:
         with self.state.lock:
-            answer = self.oauth.endpoint_answer("revocation", request)
+            answer = strict_refusal(request) or self.oauth.endpoint_answer("revocation", request)
         return self._shaped("revoke", request, answer)
 
     def _userinfo_claims(self, request: HttpRequest) -> HttpResponse:

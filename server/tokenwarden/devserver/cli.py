@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a rotated refresh token is merely invalid instead of revoking its grant",
     )
     add(
+        "--revoke-on-rotate",
+        action="store_true",
+        help="a refresh also revokes the previous access token (some providers do)",
+    )
+    add(
+        "--split-discovery",
+        action="store_true",
+        help="list the device authorization and revocation endpoints only in the RFC 8414 "
+        "document, not in the OpenID one",
+    )
+    add(
         "--quirks",
         default=None,
         metavar="PROVIDER",
@@ -99,6 +110,8 @@ def config_from_args(args: argparse.Namespace) -> DevServerConfig:
         clients=dict(parse_client_spec(spec) for spec in args.client),
         reuse_detection=not args.no_reuse_detection,
         quirks=args.quirks,
+        split_discovery=args.split_discovery,
+        revoke_on_rotate=args.revoke_on_rotate,
     )
 
 

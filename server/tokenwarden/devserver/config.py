@@ -34,6 +34,12 @@ class DevServerConfig:
     allow_remote: bool = False
     #: Rotated refresh tokens keep the grant's first expiry instead of a fresh TTL.
     absolute_refresh_expiry: bool = False
+    #: A refresh also revokes the access token of the response it rotates (as some
+    #: providers do): a consumer still holding it gets 401 at once.
+    revoke_on_rotate: bool = False
+    #: The OpenID document omits device_authorization_endpoint and revocation_endpoint,
+    #: which only the RFC 8414 document lists (as some servers do).
+    split_discovery: bool = False
     #: Answer like this provider on the wire (``quirks.QUIRK_NAMES``); None: standard.
     quirks: str | None = None
 

@@ -42,6 +42,7 @@ class FaultKind(enum.StrEnum):
     TRUNCATED_JSON = "truncated_json"
     ERROR_200 = "error_200"
     GARBAGE = "garbage"
+    EMPTY = "empty"
 
 
 #: Kinds after which the request is still processed normally.
@@ -53,6 +54,7 @@ _DEFAULT_STATUS = {
     FaultKind.STATUS: 500,
     FaultKind.RATE_LIMIT: 429,
     FaultKind.HTML: 502,
+    FaultKind.EMPTY: 400,
 }
 _FIELDS = frozenset(
     {
@@ -280,6 +282,11 @@ def _garbage_answer(fault: Fault) -> HttpResponse:
     return HttpResponse(_status_of(fault), b"<<injected garbage: not JSON>>\n", headers)
 
 
+def _empty_answer(fault: Fault) -> HttpResponse:
+    # Glewlwyd answers every refused refresh like this: a status, no body, no type.
+    return HttpResponse(_status_of(fault), b"", [("Cache-Control", "no-store")])
+
+
 _CANNED = {
     FaultKind.STATUS: _status_answer,
     FaultKind.RATE_LIMIT: _rate_limit_answer,
@@ -287,4 +294,5 @@ _CANNED = {
     FaultKind.TRUNCATED_JSON: _truncated_json_answer,
     FaultKind.ERROR_200: _error_200_answer,
     FaultKind.GARBAGE: _garbage_answer,
+    FaultKind.EMPTY: _empty_answer,
 }

@@ -109,5 +109,7 @@ class DevRefreshTokenGrant(RefreshTokenGrant):  # type: ignore[misc]
         return refresh_token.get_user()
 
     def revoke_old_credential(self, refresh_token: IssuedToken) -> None:
-        """Retire the presented refresh token: it has been rotated."""
+        """Retire the presented refresh token (and, if so configured, its access token)."""
         refresh_token.refresh_rotated = True
+        if self.dev.config.revoke_on_rotate:
+            refresh_token.access_revoked = True

@@ -56,6 +56,11 @@ class Event:
     request_id: str
     status: int | None
     fault: str | None
+    #: Names of the url-encoded body's parameters in the order sent, repeats kept
+    #: (never their values), so a test can check what a client put in its body.
+    parameters: tuple[str, ...] = ()
+    #: Scheme of the ``Authorization`` header (``Basic``, ``Bearer``), if one was sent.
+    authorization: str | None = None
 
 
 def short_grant_type(grant_type: str | None) -> str | None:

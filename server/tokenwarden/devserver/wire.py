@@ -45,10 +45,26 @@ class HttpRequest:
     @property
     def form(self) -> dict[str, str]:
         """Fields of an ``application/x-www-form-urlencoded`` body."""
+        return dict(self.form_items)
+
+    @property
+    def form_items(self) -> list[tuple[str, str]]:
+        """The url-encoded body's fields in order, repeats kept."""
         content_type = self.headers.get("content-type", "")
         if not content_type.startswith("application/x-www-form-urlencoded"):
-            return {}
-        return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+            return []
+        return parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the body's fields in order, repeats kept (no values: safe to log)."""
+        return tuple(name[:64] for name, _ in self.form_items)
+
+    @property
+    def authorization_scheme(self) -> str | None:
+        """The scheme word of the ``Authorization`` header, if any."""
+        value = self.headers.get("authorization", "").strip()
+        return value.split(None, 1)[0][:20] if value else None
 
     def json(self) -> Any:
         """The body parsed as JSON; an empty body is an empty object."""

@@ -18,6 +18,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
+from tokenwarden.untrusted import browsable_uri
+
 log = logging.getLogger(__name__)
 
 SHOW_DOCUMENT_TIMEOUT = 10.0
@@ -98,8 +100,15 @@ class ClientRequests:
         return answered
 
     async def show_document(self, uri: str) -> bool:
-        """Open ``uri`` in the user's browser; True only when the client says it did."""
+        """Open ``uri`` in the user's browser; True only when the client says it did.
+
+        Only a web page is ever asked for (``untrusted.browsable_uri``): a ``file:`` or
+        ``command:`` URI from a hostile server would make the editor run or open it.
+        """
         if not self.supports_show_document:
+            return False
+        if browsable_uri(uri) is None:
+            log.warning("not opening a URI that is not an https:// page")
             return False
         answered, result = await self._request(
             types.WINDOW_SHOW_DOCUMENT, types.ShowDocumentParams(uri=uri, external=True),

@@ -5,13 +5,15 @@ secret where it would present its API key; the proxy swaps it for the profile's
 current access token, streams the upstream's answer back unbuffered, and on a 401
 renews once and replays the request, so the tool never sees an expired token.
 
-Modules: ``command`` (the CLI runner), ``server`` (``serve_proxy``, connections,
-the secret check, loopback-only binding), ``forward`` (token, upstream call, the
-401 replay, streaming relay), ``body`` (replayable or streamed request bodies),
-``wire`` (HTTP/1.1 framing on asyncio streams), ``replies`` (the proxy's own
-JSON answers), ``upstream`` (the transport interface, environment proxies),
-``http11`` (the direct upstream client) and ``viahttpx`` (the upstream through an
-HTTP proxy).
+Modules: ``command`` (the CLI runner), ``secret`` (where the local secret comes
+from: never argv), ``server`` (``serve_proxy``, connections, the secret check,
+loopback-only binding, caps), ``limits`` (caps, deadlines, repeated log lines),
+``forward`` (token, upstream call, the 401 replay, streaming relay), ``body``
+(replayable or streamed request bodies), ``h11io`` (h11 on asyncio streams, the
+one HTTP/1.1 parser), ``inbound`` (the client side), ``headers``, ``replies``
+(the proxy's own JSON answers), ``upstream`` (the transport interface,
+environment proxies), ``direct`` (the upstream over h11, pooled) and
+``viahttpx`` (the upstream through an HTTP proxy).
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
-from tokenwarden.proxy.wire import RequestHead, iter_body
+from tokenwarden.proxy.inbound import ClientSide, RequestHead
 
 DEFAULT_MAX_REPLAY_BYTES = 1024 * 1024
 
@@ -39,11 +38,9 @@ class RequestBody:
         self.consumed = True
 
 
-async def read_body(
-    reader: asyncio.StreamReader, head: RequestHead, max_replay_bytes: int
-) -> RequestBody:
+async def read_body(client: ClientSide, head: RequestHead, max_replay_bytes: int) -> RequestBody:
     """Buffer a body of at most ``max_replay_bytes``; hand a larger one on as a stream."""
-    chunks = iter_body(reader, head)
+    chunks = client.body()
     declared = head.content_length
     if declared is not None and declared > max_replay_bytes:
         return RequestBody(b"", chunks)

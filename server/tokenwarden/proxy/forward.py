@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from tokenwarden.errors import SignInRequired, TemporarilyUnavailable, TokenwardenError
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import RequestBody
+from tokenwarden.proxy.direct import UpstreamTimeout
+from tokenwarden.proxy.headers import end_to_end
+from tokenwarden.proxy.inbound import ClientSide, RequestHead
 from tokenwarden.proxy.replies import Reply
 from tokenwarden.proxy.upstream import Content, Upstream, UpstreamError, UpstreamResponse
-from tokenwarden.proxy.wire import (
-    LAST_CHUNK,
-    Headers,
-    RequestHead,
-    chunk_frame,
-    end_to_end,
-    response_head,
-)
 from tokenwarden.session import SessionManager
 
 log = logging.getLogger(__name__)
 
 #: Replaced by the real bearer token, or framing the proxy recomputes.
 _CLIENT_ONLY = ("host", "authorization", "x-api-key", "expect")
-_NO_BODY_STATUSES = frozenset({204, 304})
 
 
 class Forwarder:
@@ -92,42 +85,31 @@ class Forwarder:
         length = None if head.chunked else head.content_length
         try:
             return await self.upstream.send(head.method, head.target, headers, content, length)
+        except UpstreamTimeout as exc:
+            log.warning("upstream request failed: %s", exc)
+            return replies.gateway_timeout(exc.seconds)
         except UpstreamError as exc:
             log.warning("upstream request failed: %s", exc)
             return replies.bad_gateway(str(exc))
 
 
-async def relay(response: UpstreamResponse, head: RequestHead,
-                writer: asyncio.StreamWriter) -> bool:
-    """Stream ``response`` to the client piece by piece; whether the connection may stay open."""
-    keep_alive = head.keep_alive
-    headers: Headers = end_to_end(response.headers)
-    bodyless = (head.method == "HEAD" or response.status < 200
-                or response.status in _NO_BODY_STATUSES)
+async def relay(response: UpstreamResponse, client: ClientSide) -> bool:
+    """Stream ``response`` to the client piece by piece, as it arrives; True at its end."""
+    headers = end_to_end(response.headers)
     if response.header("transfer-encoding") is not None:
         # The body came framed by its coding, which overrides any length (RFC 9112 6.3).
         headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
     sized = any(k.lower() == "content-length" for k, _ in headers)
-    chunked = not bodyless and not sized and head.version != "HTTP/1.0"
-    if not bodyless and not sized and not chunked:
-        keep_alive = False  # an HTTP/1.0 client learns the end when we close
-    if chunked:
-        headers.append(("Transfer-Encoding", "chunked"))
-    headers.append(("Connection", "keep-alive" if keep_alive else "close"))
-    start = response_head(response.status, response.reason, headers)
-    if bodyless or not sized:
+    # h11 frames the answer: the given length, else chunked for HTTP/1.1 clients and
+    # a close for HTTP/1.0 ones; no body for HEAD, 204 and 304.
+    client.queue_head(response.status, response.reason, headers)
+    if not sized:
         # A stream's head goes out at once: the client may wait on it before any event.
-        writer.write(start)
-        await writer.drain()
-        start = b""
-    # A sized body's head rides with its first piece (one write, not two); after
-    # that every piece is flushed as it arrives: streams must not wait in a buffer.
+        await client.stream.drain()
+    # A sized body's head rides with its first piece (one write, not two); after that
+    # every piece is flushed as it arrives: streams must not wait in a buffer.
     async for data in response.aiter_raw():
         if data:
-            writer.write(start + (chunk_frame(data) if chunked else data))
-            start = b""
-            await writer.drain()
-    if chunked or start:
-        writer.write(start or LAST_CHUNK)
-        await writer.drain()
-    return keep_alive
+            await client.send_data(data)
+    await client.send_end()
+    return True

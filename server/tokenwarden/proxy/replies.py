@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from tokenwarden.proxy.wire import response_head
-
 
 @dataclass(frozen=True)
 class Reply:
@@ -19,12 +17,16 @@ class Reply:
     retry_after: float | None = None
     www_authenticate: bool = False
 
-    def encode(self, *, keep_alive: bool) -> bytes:
-        """Status line, headers and body."""
-        body = json.dumps({"error": self.error, "message": self.message}).encode()
+    @property
+    def body(self) -> bytes:
+        """The JSON body."""
+        return json.dumps({"error": self.error, "message": self.message}).encode()
+
+    def headers(self, *, keep_alive: bool) -> list[tuple[str, str]]:
+        """The answer's headers (the body's length included)."""
         headers = [
             ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
+            ("Content-Length", str(len(self.body))),
             ("Cache-Control", "no-store"),
             ("Connection", "keep-alive" if keep_alive else "close"),
         ]
@@ -32,7 +34,7 @@ class Reply:
             headers.append(("WWW-Authenticate", 'Bearer realm="tokenwarden-proxy"'))
         if self.retry_after is not None:
             headers.append(("Retry-After", str(max(1, round(self.retry_after)))))
-        return response_head(self.status, self.reason, headers) + body
+        return headers
 
 
 def _login_command(profile: str | None) -> str:
@@ -77,6 +79,13 @@ def bad_gateway(detail: str) -> Reply:
     """The upstream could not be reached or broke off its answer before the head."""
     return Reply(502, "Bad Gateway", "tokenwarden_upstream_unreachable",
                  f"the upstream did not answer: {detail}")
+
+
+def gateway_timeout(seconds: float) -> Reply:
+    """The upstream did not start its answer in time."""
+    return Reply(504, "Gateway Timeout", "tokenwarden_upstream_timeout",
+                 f"the upstream did not start its answer within {seconds:g} s "
+                 "(tokenwarden proxy --upstream-timeout)")
 
 
 def bad_request(detail: str) -> Reply:

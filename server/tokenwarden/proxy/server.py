@@ -6,31 +6,27 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from tokenwarden.config import is_loopback
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import replies
-from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, read_body
+from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, RequestBody, read_body
+from tokenwarden.proxy.direct import DirectUpstream
 from tokenwarden.proxy.forward import Forwarder, relay
-from tokenwarden.proxy.http11 import HTTP11Upstream
-from tokenwarden.proxy.limits import ProxyLimits
+from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, ProtocolError
+from tokenwarden.proxy.inbound import BadRequest, ClientSide, RequestHead, check_target
+from tokenwarden.proxy.limits import ProxyLimits, RepeatLimiter
 from tokenwarden.proxy.replies import Reply
 from tokenwarden.proxy.secret import new_secret
 from tokenwarden.proxy.upstream import Upstream, UpstreamError, environment_proxy
-from tokenwarden.proxy.wire import (
-    CONTINUE,
-    MAX_HEAD_BYTES,
-    BadRequest,
-    ProtocolError,
-    RequestHead,
-    read_request_head,
-)
 from tokenwarden.session import SessionManager
 
 log = logging.getLogger(__name__)
-
-IDLE_TIMEOUT_SECONDS = 300.0
+_T = TypeVar("_T")
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -71,13 +67,23 @@ def check_upstream(upstream: str) -> str:
     return upstream.rstrip("/")
 
 
-def open_upstream(base_url: str) -> Upstream:
+def open_upstream(base_url: str, limits: ProxyLimits | None = None) -> Upstream:
     """Direct HTTP/1.1 to ``base_url``, or httpx2 when the environment names a proxy for it."""
+    head_timeout = (limits or ProxyLimits()).upstream_head_timeout
     if environment_proxy(base_url) is None:
-        return HTTP11Upstream(base_url)
+        return DirectUpstream(base_url, head_timeout=head_timeout)
     from tokenwarden.proxy.viahttpx import HttpxUpstream  # httpx2 only when needed
     log.info("reaching the upstream through the HTTP proxy named in the environment")
-    return HttpxUpstream(base_url)
+    return HttpxUpstream(base_url, head_timeout=head_timeout)
+
+
+@dataclass
+class _Peer:
+    """One client connection the proxy holds: whether it has shown the secret yet."""
+
+    task: asyncio.Task[None]
+    writer: asyncio.StreamWriter
+    authorized: bool = False
 
 
 class ProxyServer:
@@ -90,7 +96,10 @@ class ProxyServer:
         self.secret = secret
         self.max_replay_bytes = max_replay_bytes
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        #: Oldest first (dicts keep insertion order): who is dropped to make room.
+        self._peers: dict[asyncio.Task[None], _Peer] = {}
+        self._repeats = RepeatLimiter(log)
+        self._previous_handler: Any = None
 
     @property
     def host(self) -> str:
@@ -108,6 +117,11 @@ class ProxyServer:
         host = self.host
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
+    @property
+    def connections(self) -> int:
+        """Client connections open now."""
+        return len(self._peers)
+
     def _sockname(self) -> tuple[str, int]:
         assert self._server is not None and self._server.sockets
         name = self._server.sockets[0].getsockname()
@@ -115,6 +129,9 @@ class ProxyServer:
 
     async def start(self, host: str, port: int) -> ProxyServer:
         """Bind and start accepting connections."""
+        loop = asyncio.get_running_loop()
+        self._previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._on_loop_error)
         self._server = await asyncio.start_server(
             self._on_connection, host, port, limit=MAX_HEAD_BYTES
         )
@@ -130,71 +147,109 @@ class ProxyServer:
         """Stop accepting, drop open connections and close the upstream client."""
         if self._server is not None:
             self._server.close()
-        for task in list(self._connections):
+        for task in list(self._peers):
             task.cancel()
-        for task in list(self._connections):
+        for task in list(self._peers):
             with contextlib.suppress(BaseException):
                 await task
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+            asyncio.get_running_loop().set_exception_handler(self._previous_handler)
         await self.forwarder.upstream.aclose()
+
+    def _on_loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """Out of descriptors, asyncio reports every failed accept: one line now and then."""
+        if str(context.get("message", "")).startswith("socket.accept() out of system resource"):
+            error = context.get("exception")
+            self._repeats.log(logging.WARNING, "accept failed",
+                              "proxy cannot accept connections for now: %s",
+                              getattr(error, "strerror", None) or type(error).__name__)
+            return
+        if self._previous_handler is not None:
+            self._previous_handler(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    def _make_room(self) -> bool:
+        """At the cap, drop the oldest connection that has not shown the secret."""
+        if len(self._peers) < self.limits.max_connections:
+            return True
+        victim = next((peer for peer in self._peers.values() if not peer.authorized), None)
+        if victim is None:
+            self._repeats.log(logging.WARNING, "connection cap",
+                              "proxy at its cap of %d connections; refusing a new one",
+                              self.limits.max_connections)
+            return False
+        self._repeats.log(logging.WARNING, "connection cap",
+                          "proxy at its cap of %d connections; dropping the oldest that has "
+                          "not sent the secret", self.limits.max_connections)
+        self._peers.pop(victim.task, None)
+        victim.task.cancel()
+        return True
 
     async def _on_connection(self, reader: asyncio.StreamReader,
                              writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
+        if not self._make_room():
+            writer.close()
+            return
+        peer = self._peers[task] = _Peer(task, writer)
+        client = ClientSide(reader, writer)
         try:
-            await self._serve_connection(reader, writer)
-        except ProtocolError as exc:
-            with contextlib.suppress(ConnectionError):
-                writer.write(replies.bad_request(str(exc)).encode(keep_alive=False))
-                await writer.drain()
-        except (ConnectionError, TimeoutError, UpstreamError) as exc:
+            await self._serve_connection(client, peer)
+        except BadRequest as exc:
+            await client.send_error(replies.bad_request(str(exc)))
+        except (ConnectionError, TimeoutError, UpstreamError, ProtocolError) as exc:
             log.debug("connection ended: %s", type(exc).__name__)
         except asyncio.CancelledError:
-            # close() ends connections so; ending quietly keeps asyncio's stream
-            # callback from logging the cancellation as an unhandled error.
-            log.debug("connection closed by shutdown")
-        except Exception:
-            log.exception("proxy connection failed; closing it")
+            # close() and _make_room() end connections so; ending quietly keeps asyncio's
+            # stream callback from logging the cancellation as an unhandled error.
+            log.debug("connection closed by the proxy")
+        except Exception as exc:
+            self._repeats.log(logging.WARNING, "connection failed",
+                              "proxy connection failed (%s); closing it", type(exc).__name__)
+            log.debug("proxy connection failed", exc_info=True)
         finally:
-            self._connections.discard(task)
+            self._peers.pop(task, None)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(BaseException):
                 await writer.wait_closed()
 
-    async def _serve_connection(self, reader: asyncio.StreamReader,
-                                writer: asyncio.StreamWriter) -> None:
+    async def _serve_connection(self, client: ClientSide, peer: _Peer) -> None:
         while True:
-            async with asyncio.timeout(IDLE_TIMEOUT_SECONDS):
-                head = await read_request_head(reader)
-            if head is None or not await self._serve_request(head, reader, writer):
+            # Before the secret: seconds to send a head. After it: the keep-alive idle time.
+            limit = self.limits.idle_timeout if peer.authorized else self.limits.head_timeout
+            async with asyncio.timeout(limit):
+                head = await client.next_request()
+            if head is None or not await self._serve_request(head, client, peer):
                 return
 
-    async def _serve_request(self, head: RequestHead, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> bool:
+    async def _serve_request(self, head: RequestHead, client: ClientSide,
+                             peer: _Peer) -> bool:
         """Answer one request; whether the connection can carry another."""
         if not self._authorized(head):
             # Not reading the body: the answer closes the connection instead.
-            await _send_reply(writer, replies.secret_required(), keep_alive=False)
+            await client.send_reply(replies.secret_required(), keep_alive=False)
             return False
-        if not head.target.startswith("/"):
-            raise BadRequest("the proxy expects origin-form request targets ('/path?query')")
-        if (head.get("expect") or "").lower() == "100-continue":
-            writer.write(CONTINUE)
-        body = await read_body(reader, head, self.max_replay_bytes)
+        peer.authorized = True
+        check_target(head.target)
+        client.send_continue_if_expected()
+        body = await read_body(client, head, self.max_replay_bytes)
+        answered = await _unless_client_leaves(client, self._answer(head, body, client))
+        return bool(answered) and client.reusable
+
+    async def _answer(self, head: RequestHead, body: RequestBody, client: ClientSide) -> bool:
+        """Forward the request and relay the answer (or send the proxy's own); True when sent."""
         outcome = await self.forwarder.exchange(head, body)
         if isinstance(outcome, Reply):
-            keep_alive = head.keep_alive and body.consumed
-            await _send_reply(writer, outcome, keep_alive=keep_alive)
-            return keep_alive
+            await client.send_reply(outcome, keep_alive=client.body_done)
+            return True
         try:
-            keep_alive = await relay(outcome, head, writer)
+            return await relay(outcome, client)
         finally:
             await outcome.aclose()
-        return keep_alive and body.consumed
 
     def _authorized(self, head: RequestHead) -> bool:
         """Whether the request carries the local secret as a bearer token or API key."""
@@ -203,13 +258,45 @@ class ProxyServer:
         offered = [value.strip()] if scheme.lower() == "bearer" else []
         offered.append(head.get("x-api-key") or "")
         # Compare every candidate, so timing does not tell which header was tried.
-        matches = [hmac.compare_digest(item.encode(), expected) for item in offered]
+        matches = [hmac.compare_digest(item.encode("latin-1", "replace"), expected)
+                   for item in offered]
         return any(matches)
 
 
-async def _send_reply(writer: asyncio.StreamWriter, reply: Reply, *, keep_alive: bool) -> None:
-    writer.write(reply.encode(keep_alive=keep_alive))
-    await writer.drain()
+async def _unless_client_leaves(client: ClientSide, work: Awaitable[_T]) -> _T | None:
+    """``work``'s result, or None (``work`` cancelled) when the client goes away first.
+
+    Only once the request body is read whole: until then the body's own reads see
+    the client leave. ``work`` runs in this task (a task per request costs loop
+    turns the latency target cannot spare); a watcher cancels it if the client leaves.
+    """
+    if not client.body_done:
+        return await work
+    this = asyncio.current_task()
+    assert this is not None
+    left = False
+
+    def on_gone(watcher: asyncio.Task[None]) -> None:
+        nonlocal left
+        if not watcher.cancelled() and watcher.exception() is None:
+            left = True
+            this.cancel()
+
+    gone = asyncio.get_running_loop().create_task(client.wait_gone())
+    gone.add_done_callback(on_gone)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if not left:
+            raise
+        this.uncancel()
+        log.debug("client went away; upstream request cancelled")
+        return None
+    finally:
+        gone.remove_done_callback(on_gone)
+        gone.cancel()
+        # One turn of the loop ends the cancelled read before the connection reads again.
+        await asyncio.sleep(0)
 
 
 async def serve_proxy(
@@ -223,7 +310,8 @@ async def serve_proxy(
     ``transport`` replaces the one ``open_upstream`` would pick for ``upstream``.
     """
     check_loopback(host)
-    forwarder = Forwarder(manager, transport or open_upstream(check_upstream(upstream)),
+    limits = limits or ProxyLimits()
+    forwarder = Forwarder(manager, transport or open_upstream(check_upstream(upstream), limits),
                           profile)
     if watch:
         manager.watch(profile)

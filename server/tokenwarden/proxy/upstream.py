@@ -1,7 +1,7 @@
 """The proxy's upstream side: the interface of a transport, and which one the environment calls for.
 
-Two transports implement ``Upstream``: ``http11.HTTP11Upstream``, a lean HTTP/1.1
-client on asyncio streams used for direct connections, and
+Two transports implement ``Upstream``: ``direct.DirectUpstream``, HTTP/1.1 on h11
+over asyncio streams, used for direct connections, and
 ``viahttpx.HttpxUpstream``, used when ``HTTP(S)_PROXY``/``ALL_PROXY`` routes the
 upstream through an HTTP proxy (CONNECT tunnels, proxy authentication).
 
@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from tokenwarden.proxy.wire import Headers
+from tokenwarden.proxy.headers import Headers
 
 Content = bytes | AsyncIterator[bytes] | None
 

@@ -7,12 +7,14 @@ HTTP/1.1 client (``upstream``) leaves out to stay fast. Same interface, same err
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx2
 
+from tokenwarden.proxy.direct import UpstreamTimeout
+from tokenwarden.proxy.headers import Headers
 from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
-from tokenwarden.proxy.wire import Headers
 
 #: httpx2 frames the body itself.
 _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
@@ -21,8 +23,10 @@ _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection
 class HttpxUpstream:
     """Sends requests to one upstream through httpx2, honouring proxy settings."""
 
-    def __init__(self, base_url: str, *, trust_env: bool = True) -> None:
+    def __init__(self, base_url: str, *, trust_env: bool = True,
+                 head_timeout: float = 300.0) -> None:
         self.base_url = base_url.rstrip("/")
+        self.head_timeout = head_timeout
         # No read timeout: event streams may idle for minutes between events.
         self.client = httpx2.AsyncClient(
             timeout=httpx2.Timeout(connect=15.0, read=None, write=60.0, pool=30.0),
@@ -41,7 +45,10 @@ class HttpxUpstream:
         request = self.client.build_request(method, httpx2.URL(self.base_url + target),
                                             headers=headers, content=content)
         try:
-            response = await self.client.send(request, stream=True)
+            async with asyncio.timeout(self.head_timeout):
+                response = await self.client.send(request, stream=True)
+        except TimeoutError:
+            raise UpstreamTimeout(self.head_timeout) from None
         except httpx2.HTTPError as exc:
             raise UpstreamError(f"{type(exc).__name__} via the configured HTTP proxy") from None
         return _HttpxResponse(response)

@@ -1,0 +1,340 @@
+"""The direct upstream transport: HTTP/1.1 on h11 over asyncio streams, with a keep-alive pool.
+
+Why not httpx2 here: a general client spends about 2 ms of Python per request on
+machinery a reverse proxy does not need (cookie jars, redirects, URL models,
+header normalisation). h11 (in the client role) frames the request and parses
+the answer; this module adds the pool, deadlines and reuse rules:
+
+- a connection goes back to the pool only when its answer was read whole, both
+  sides of h11 are ``DONE`` and not one byte beyond the answer arrived: unread
+  bytes (the tail of a bad answer, or a smuggled second one) end the connection;
+- while idle, a watcher reads the connection: any byte or close retires it, so the
+  next request never reads what the upstream sent unasked;
+- idle connections are closed after ``KEEPALIVE_EXPIRY_SECONDS``;
+- a reused connection that closes before a byte of answer is retried once on a
+  new one for idempotent methods (RFC 9110 9.2.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import h11
+
+from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, H11Stream, ProtocolError
+from tokenwarden.proxy.headers import Headers, decoded, header
+from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
+
+CONNECT_TIMEOUT_SECONDS = 15.0
+#: Per write, not per request: an upload may take long, but must keep moving.
+WRITE_TIMEOUT_SECONDS = 60.0
+#: Idle connections older than this are closed, not reused: a peer or a NAT that
+#: dropped one silently (laptop sleep) would otherwise swallow the next request.
+KEEPALIVE_EXPIRY_SECONDS = 5.0
+MAX_IDLE_CONNECTIONS = 50
+#: Safe to send again when a reused connection died before answering (RFC 9110 9.2.2).
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+#: Framing is h11's job here, never the caller's.
+_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where requests go: scheme, host, port, the ``Host`` header and a base path."""
+
+    scheme: str
+    host: str
+    port: int
+    host_header: str
+    base_path: str
+
+    @classmethod
+    def parse(cls, base_url: str) -> Origin:
+        """Split an ``http(s)://host[:port][/path]`` URL (checked by the caller)."""
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        default = 443 if parts.scheme == "https" else 80
+        return cls(parts.scheme, parts.hostname, parts.port or default,
+                   parts.netloc.rpartition("@")[2], parts.path.rstrip("/"))
+
+
+class UpstreamTimeout(UpstreamError):
+    """The upstream did not start its answer within the deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+class _Connection:
+    """One open connection and its h11 state; ``idle_since``/``watcher`` while pooled."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stream = H11Stream(h11.CLIENT, reader, writer, allow_folding=True)
+        self.writer = writer
+        self.idle_since = 0.0
+        self.watcher: asyncio.Task[bytes] | None = None
+
+    def park(self) -> None:
+        """Start watching while idle: any byte or close from the upstream retires it."""
+        self.idle_since = time.monotonic()
+        self.watcher = asyncio.get_running_loop().create_task(self.stream.reader.read(1))
+
+    async def unpark(self, now: float) -> bool:
+        """Stop watching; whether the connection can carry another request."""
+        watcher, self.watcher = self.watcher, None
+        if watcher is None or watcher.done():
+            return False  # the upstream spoke or closed while idle
+        watcher.cancel()
+        # One turn of the loop ends the cancelled read before the next read starts.
+        await asyncio.sleep(0)
+        if not watcher.cancelled():
+            return False  # the upstream spoke at the last moment
+        return not self.writer.is_closing() and now - self.idle_since < KEEPALIVE_EXPIRY_SECONDS
+
+    def close(self) -> None:
+        """Close without waiting."""
+        if self.watcher is not None:
+            self.watcher.cancel()
+            self.watcher = None
+        self.writer.close()
+
+
+class DirectUpstream:
+    """A keep-alive pool of HTTP/1.1 connections to one origin."""
+
+    def __init__(self, base_url: str, ssl_context: ssl.SSLContext | None = None,
+                 *, head_timeout: float = 300.0) -> None:
+        self.origin = Origin.parse(base_url)
+        self.head_timeout = head_timeout
+        self._ssl_context = ssl_context
+        self._idle: list[_Connection] = []
+        self._closed = False
+
+    async def send(self, method: str, target: str, headers: Headers, content: Content,
+                   length: int | None = None) -> UpstreamResponse:
+        """Send a request and read the answer's head; the body streams from the result."""
+        request = self._request(method, target, headers, content, length)
+        # A streamed body cannot be sent twice, so it never risks a stale connection.
+        streamed = not (content is None or isinstance(content, bytes))
+        reused = None if streamed else await self._take_idle()
+        if reused is not None:
+            try:
+                return await self._exchange(reused, method, request, content)
+            except _NoAnswer as exc:
+                if method not in _IDEMPOTENT:  # it may have acted on it: not sending twice
+                    raise UpstreamError(str(exc)) from None
+            except _StaleConnection:
+                pass  # the peer closed it while idle: once more on a new connection
+        try:
+            return await self._exchange(await self._connect(), method, request, content)
+        except _StaleConnection as exc:
+            raise UpstreamError(str(exc)) from None
+
+    async def aclose(self) -> None:
+        """Close the idle connections; open responses close their own."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _request(self, method: str, target: str, headers: Headers, content: Content,
+                 length: int | None) -> h11.Request:
+        fields = [("Host", self.origin.host_header)]
+        fields.extend((k, v) for k, v in headers if k.lower() not in _FRAMING)
+        if content is None or isinstance(content, bytes):
+            if content or method in _WITH_BODY:
+                fields.append(("Content-Length", str(len(content or b""))))
+        elif length is None:
+            fields.append(("Transfer-Encoding", "chunked"))
+        else:
+            fields.append(("Content-Length", str(length)))
+        try:
+            return h11.Request(method=method, target=self.origin.base_path + target,
+                               headers=fields)
+        except h11.LocalProtocolError as exc:
+            raise UpstreamError(f"the request cannot be sent as HTTP/1.1: {exc}") from None
+
+    async def _take_idle(self) -> _Connection | None:
+        now = time.monotonic()
+        while self._idle:
+            connection = self._idle.pop()
+            if await connection.unpark(now):
+                return connection
+            connection.close()
+        return None
+
+    def _release(self, connection: _Connection) -> None:
+        if self._closed or len(self._idle) >= MAX_IDLE_CONNECTIONS:
+            connection.close()
+            return
+        connection.park()
+        self._idle.append(connection)
+
+    async def _connect(self) -> _Connection:
+        origin = self.origin
+        context = self._ssl_context
+        if origin.scheme == "https" and context is None:
+            context = self._ssl_context = _default_ssl_context()
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
+                reader, writer = await asyncio.open_connection(
+                    origin.host, origin.port, ssl=context, limit=MAX_HEAD_BYTES,
+                    server_hostname=origin.host if context else None,
+                )
+        except TimeoutError:
+            raise UpstreamError(f"connecting to {origin.host}:{origin.port} timed out") from None
+        except OSError as exc:
+            raise UpstreamError(f"cannot connect to {origin.host}:{origin.port}: "
+                                f"{_describe(exc)}") from None
+        return _Connection(reader, writer)
+
+    async def _exchange(self, connection: _Connection, method: str, request: h11.Request,
+                        content: Content) -> UpstreamResponse:
+        try:
+            await _write_request(connection, request, content)
+            try:
+                async with asyncio.timeout(self.head_timeout):
+                    return await _read_response(connection, method, self._release)
+            except TimeoutError:
+                raise UpstreamTimeout(self.head_timeout) from None
+        except BaseException:
+            connection.close()
+            raise
+
+
+async def _write_request(connection: _Connection, request: h11.Request,
+                         content: Content) -> None:
+    stream = connection.stream
+    try:
+        stream.write(request)
+        if content is None or isinstance(content, bytes):
+            if content:
+                stream.write_data(content)
+            stream.write(h11.EndOfMessage())
+            await _drain(stream)
+            return
+        async for piece in content:
+            if piece:
+                stream.write_data(piece)
+                await _drain(stream)
+        stream.write(h11.EndOfMessage())
+        await _drain(stream)
+    except h11.LocalProtocolError as exc:  # a streamed body longer or shorter than declared
+        raise UpstreamError(f"the request body did not match its length: {exc}") from None
+    except ConnectionError as exc:
+        raise _StaleConnection(f"upstream closed the connection ({type(exc).__name__})") \
+            from None
+
+
+async def _drain(stream: H11Stream) -> None:
+    """Wait until the upstream takes the bytes: a long upload is fine, a stalled one is not."""
+    try:
+        async with asyncio.timeout(WRITE_TIMEOUT_SECONDS):
+            await stream.drain()
+    except TimeoutError:
+        raise UpstreamError("the upstream stopped taking the request body") from None
+
+
+class _StaleConnection(UpstreamError):
+    """Sending failed on a connection the peer had closed: safe to try a fresh one."""
+
+
+class _NoAnswer(_StaleConnection):
+    """The request went out and the connection closed without a byte of answer."""
+
+
+def _describe(exc: OSError) -> str:
+    if isinstance(exc, ssl.SSLError):  # e.g. CERTIFICATE_VERIFY_FAILED
+        return f"TLS failed ({exc.reason or type(exc).__name__})"
+    return exc.strerror or type(exc).__name__
+
+
+def _default_ssl_context() -> ssl.SSLContext:
+    """The same trust as the OAuth calls: httpx2's (system store, ``SSL_CERT_FILE``)."""
+    import httpx2  # only for an https upstream, and only once
+    return httpx2.create_ssl_context()
+
+
+async def _read_response(connection: _Connection, method: str,
+                         release: Callable[[_Connection], None]) -> _Response:
+    """Read the head of the final (non-1xx) answer."""
+    stream = connection.stream
+    while True:
+        try:
+            event = await stream.next_head()
+        except ProtocolError as exc:
+            if not stream.received_any:
+                raise _NoAnswer("upstream closed the connection without answering") from None
+            raise UpstreamError(f"upstream answered with something that is not HTTP/1.1 "
+                                f"it can pass on ({exc})") from None
+        except ConnectionError as exc:
+            raise _NoAnswer(f"upstream closed the connection ({type(exc).__name__})") from None
+        if isinstance(event, h11.Response):
+            return _Response(connection, release, event)
+        if isinstance(event, h11.ConnectionClosed):
+            raise _NoAnswer("upstream closed the connection without answering")
+        # An interim answer (100 Continue, 103 Early Hints): the final one follows.
+
+
+class _Response:
+    """An answer read from one pooled connection."""
+
+    def __init__(self, connection: _Connection, release: Callable[[_Connection], None],
+                 event: h11.Response) -> None:
+        self.status = event.status_code
+        self.reason = event.reason.decode("latin-1")
+        self.headers: Headers = decoded(event.headers.raw_items())
+        self._release = release
+        self._connection: _Connection | None = connection
+        # Both framings at once may be an attempt at response splitting: h11 reads the
+        # chunked body (RFC 9112 6.3), but the connection is not trusted again.
+        self._reusable = not (self.header("transfer-encoding") is not None
+                              and self.header("content-length") is not None)
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or None."""
+        return header(self.headers, name)
+
+    async def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as it arrives, de-chunked; the connection returns to the pool at its end."""
+        connection = self._connection
+        if connection is None:
+            return
+        stream = connection.stream
+        try:
+            while True:
+                event = await stream.next_event()
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                else:
+                    raise ProtocolError("connection closed inside the body")
+        except ProtocolError as exc:
+            raise UpstreamError(f"upstream sent a malformed body: {exc}") from None
+        except ConnectionError as exc:
+            raise UpstreamError(f"upstream connection broke ({type(exc).__name__})") from None
+        self._connection = None
+        if self._reusable and stream.reusable:
+            stream.h11.start_next_cycle()
+            if not stream.h11.trailing_data[0]:
+                self._release(connection)
+                return
+        connection.close()
+
+    async def aclose(self) -> None:
+        """Close the connection unless the body was read whole and it was handed back."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+            with contextlib.suppress(Exception):
+                await connection.writer.wait_closed()
