@@ -15,6 +15,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
   command -v glewlwyd >/dev/null || need+=(glewlwyd)
   command -v sqlite3 >/dev/null || need+=(sqlite3)
+  command -v git >/dev/null || need+=(git)
+  # A preinstalled kubectl conflicts with Debian's package: install it only when missing.
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
   # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v curl >/dev/null || need+=(curl)
@@ -35,6 +38,12 @@ esac
 step "python environment"
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+step "real consumers for tests/integrations: Claude Code (npm, pinned), git, kubectl"
+# The npm package installs Claude Code's native binary; the tests run it offline.
+(cd tests/integrations/node && npm ci --no-audit --no-fund --loglevel=error)
+command -v git >/dev/null || echo "git missing: tests/integrations/test_git.py will fail"
+command -v kubectl >/dev/null || echo "kubectl missing: tests/integrations/test_kubectl.py is skipped"
 
 step "ruff"
 .venv/bin/ruff check server tests bench

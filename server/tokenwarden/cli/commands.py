@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
 from tokenwarden.errors import SignInRequired
 from tokenwarden.paths import locations
@@ -53,15 +52,13 @@ def token(args: argparse.Namespace) -> int:
         if not args.wait:
             raise
         issued = _wait_for_editor_sign_in(exc.profile, args.min_validity, args.timeout)
-    if args.json:
-        print(json.dumps({
-            "accessToken": issued.access_token,
-            "tokenType": issued.token_type,
-            "expiresAt": utc_iso(issued.expires_at),
-            "scopes": list(issued.scopes),
-        }))
-    else:
-        print(issued.access_token)
+    from tokenwarden.clock import SystemClock
+    from tokenwarden.integrations.formats import render
+
+    fmt = args.format or ("json" if args.json else "token")
+    sys.stdout.write(render(fmt, access_token=issued.access_token, token_type=issued.token_type,
+                            expires_at=issued.expires_at, scopes=issued.scopes,
+                            now=SystemClock().now()))
     return 0
 
 
@@ -238,6 +235,20 @@ def proxy(args: argparse.Namespace) -> int:
     from tokenwarden.proxy.command import proxy_command
 
     return proxy_command(args)
+
+
+def git_credential(args: argparse.Namespace) -> int:
+    """Answer one request of git's credential-helper protocol."""
+    from tokenwarden.integrations.gitcredential import git_credential_command
+
+    return git_credential_command(args)
+
+
+def setup(args: argparse.Namespace) -> int:
+    """Write (or print, or undo) the settings that make a tool use tokenwarden."""
+    from tokenwarden.integrations.setup import setup_command
+
+    return setup_command(args)
 
 
 def devserver(args: argparse.Namespace) -> int:
