@@ -8,11 +8,16 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "system packages (editors for the end-to-end editor tests)"
+step "system packages (editors for the editor tests, Glewlwyd for the interop tests)"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
   command -v emacs >/dev/null || need+=(emacs-nox elpa-eglot)
+  command -v glewlwyd >/dev/null || need+=(glewlwyd)
+  command -v sqlite3 >/dev/null || need+=(sqlite3)
+  command -v git >/dev/null || need+=(git)
+  # A preinstalled kubectl conflicts with Debian's package: install it only when missing.
+  command -v kubectl >/dev/null || need+=(kubernetes-client)
   # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v curl >/dev/null || need+=(curl)
@@ -22,14 +27,31 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   fi
 fi
 
+step "glewlwyd: the interop tests are written against Debian's 2.7.5"
+glewlwyd_version=$(dpkg-query -W -f='${Version}' glewlwyd 2>/dev/null || true)
+case "$glewlwyd_version" in
+  2.7.5-*) echo "glewlwyd $glewlwyd_version" ;;
+  *) echo "glewlwyd 2.7.5 is needed (found: ${glewlwyd_version:-none}); apt-get install glewlwyd" >&2
+     exit 1 ;;
+esac
+
 step "python environment"
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+
+step "real consumers for tests/integrations: Claude Code (npm, pinned), git, kubectl"
+# The npm package installs Claude Code's native binary; the tests run it offline.
+(cd tests/integrations/node && npm ci --no-audit --no-fund --loglevel=error)
+command -v git >/dev/null || echo "git missing: tests/integrations/test_git.py will fail"
+command -v kubectl >/dev/null || echo "kubectl missing: tests/integrations/test_kubectl.py is skipped"
 
 step "ruff"
 .venv/bin/ruff check server tests bench
 step "mypy --strict"
 .venv/bin/mypy
+
+step "interop: node oidc-provider (pinned by tests/interop/node/package-lock.json)"
+(cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 
 step "pytest"
 .venv/bin/pytest -q -p no:cacheprovider

@@ -146,8 +146,14 @@ No buffer uses it: the server manages no buffer.")
 ;;;; Sign-in UI
 
 (defun tokenwarden--announce-code (login)
-  "Show the user code of LOGIN (a plist), copy it, once per code."
-  (let ((code (plist-get login :userCode)))
+  "Show the user code of LOGIN (a plist), copy it, once per code.
+For a browser sign-in (no code), say where to sign in, once."
+  (let ((code (plist-get login :userCode))
+        (url (plist-get login :authorizationUri)))
+    (when (and (not (stringp code)) (stringp url) (not (equal url tokenwarden--last-code)))
+      (setq tokenwarden--login login
+            tokenwarden--last-code url)
+      (tokenwarden--say "sign in in your browser (if it did not open: %s)" url))
     (when (stringp code)
       (setq tokenwarden--login login)
       (unless (equal code tokenwarden--last-code)
@@ -426,7 +432,8 @@ Returns at once; the outcome arrives as a status change."
     (let* ((tokenwarden-profile (or profile tokenwarden-profile))
            (result (tokenwarden--execute "tokenwarden.login"
                                          (list :force (and force t)))))
-      (cond ((plist-get result :userCode) (tokenwarden--announce-code result))
+      (cond ((or (plist-get result :userCode) (plist-get result :authorizationUri))
+             (tokenwarden--announce-code result))
             ((plist-get result :state)
              (tokenwarden--set-status result)
              (tokenwarden--say "%s" (plist-get result :message))))

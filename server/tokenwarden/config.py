@@ -26,8 +26,11 @@ PROFILE_ENV = "TOKENWARDEN_PROFILE"
 #: Environment variables that change where tokenwarden looks or how it behaves.
 BEHAVIOUR_ENV = ("TOKENWARDEN_HOME", PROFILE_ENV, "TOKENWARDEN_LOG")
 DEFAULT_PROFILE = "default"
+#: How a profile signs in (DESIGN.md "Additions of the second wave"; docs/signin.md).
+FLOWS = ("auto", "browser", "device")
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINT_KEYS = (
+    "authorization_endpoint",
     "device_authorization_endpoint",
     "token_endpoint",
     "revocation_endpoint",
@@ -48,6 +51,8 @@ class Profile:
     audience: str | None = None
     client_secret: str | None = None
     preset: str | None = None
+    flow: str = "auto"
+    authorization_endpoint: str | None = None
     device_authorization_endpoint: str | None = None
     token_endpoint: str | None = None
     revocation_endpoint: str | None = None
@@ -174,13 +179,16 @@ def _rejected_statuses(value: object, *, profile: str, file: str | None) -> froz
 
 PROFILE_KEYS = frozenset(
     {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
-     "token_endpoint_auth_method", "rejected_statuses"}
+     "token_endpoint_auth_method", "rejected_statuses", "flow"}
     | set(ENDPOINT_KEYS)
 )
 #: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
 RESERVED_PARAMETERS = frozenset({
     "client_id", "client_secret", "grant_type", "device_code", "refresh_token", "scope",
     "token", "token_type_hint", "client_assertion", "client_assertion_type",
+    # the authorization code request and its exchange (browser sign-in)
+    "response_type", "redirect_uri", "state", "code", "code_verifier", "code_challenge",
+    "code_challenge_method",
 })
 
 
@@ -215,6 +223,8 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     for key in ENDPOINT_KEYS:
         if raw.get(key) is not None:
             values[key] = check_url(raw[key], key=key, profile=name, file=file)
+    if raw.get("flow") is not None:
+        values["flow"] = parse_flow(raw["flow"], profile=name, file=file)
     values["token_endpoint_auth_method"] = _auth_method(raw, profile=name, file=file)
     values["extra"] = _extra(raw.get("extra", {}), profile=name, file=file)
     if "rejected_statuses" in raw:
@@ -255,6 +265,16 @@ def _extra(extra: object, *, profile: str, file: str | None) -> dict[str, str]:
             file=file, profile=profile, key=f"extra.{clash[0]}",
         )
     return dict(extra)
+
+
+def parse_flow(value: object, *, profile: str, file: str | None) -> str:
+    """``flow``: one of ``FLOWS``; ConfigError otherwise."""
+    if value not in FLOWS:
+        raise ConfigError(
+            f"must be one of {', '.join(repr(f) for f in FLOWS)} (\"auto\" picks the browser "
+            "on a desktop and a device code elsewhere)", file=file, profile=profile, key="flow",
+        )
+    return str(value)
 
 
 def _preset_keys() -> frozenset[str]:

@@ -72,11 +72,14 @@ class Endpoints:
 
     issuer: str
     token_endpoint: str
+    authorization_endpoint: str | None = None
     device_authorization_endpoint: str | None = None
     revocation_endpoint: str | None = None
     userinfo_endpoint: str | None = None
     #: How the client authenticates at the token, device and revocation endpoints.
     client_auth_method: str = "none"
+    #: RFC 9207: the provider promises ``iss`` in every authorization response.
+    iss_in_authorization_response: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,18 @@ class DeviceAuthorization:
     expires_in: float
     interval: float
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """One authorization code request (RFC 6749 §4.1, PKCE per RFC 7636): fresh per attempt."""
+
+    authorization_uri: str
+    redirect_uri: str
+    state: str = field(repr=False)
+    code_verifier: str = field(repr=False)
+    #: OpenID Connect nonce (sent when the scopes include ``openid``).
+    nonce: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -178,13 +193,21 @@ def endpoints_from_metadata(profile: Profile, metadata: Mapping[str, Any]) -> En
             "no token endpoint: discovery did not provide one; set token_endpoint",
             profile=profile.name, key="token_endpoint",
         )
-    return Endpoints(issuer=profile.issuer, token_endpoint=token_endpoint,
-                     client_auth_method=client_auth_method(profile, metadata), **values)
+    return Endpoints(
+        issuer=profile.issuer, token_endpoint=token_endpoint,
+        client_auth_method=client_auth_method(profile, metadata),
+        iss_in_authorization_response=(
+            metadata.get("authorization_response_iss_parameter_supported") is True
+        ),
+        **values,
+    )
 
 
 def explicit_endpoints(profile: Profile) -> Endpoints | None:
     """Endpoints from the profile alone, when it names enough of them to skip discovery."""
-    if profile.token_endpoint and profile.device_authorization_endpoint:
+    if profile.token_endpoint and (
+        profile.device_authorization_endpoint or profile.authorization_endpoint
+    ):
         return endpoints_from_metadata(profile, {})
     return None
 
@@ -431,6 +454,7 @@ class OAuthClient:
             client_id=profile.client_id,
             client_secret=profile.client_secret,
             scope=profile.scope or None,
+            code_challenge_method="S256",
             timeout=timeout,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
@@ -542,6 +566,49 @@ class OAuthClient:
             if response.status_code >= 400:
                 raise classify_http_status(response)
             return parse_device_authorization(data, request_id_of(response))
+
+    async def authorization_request(self, redirect_uri: str) -> AuthorizationRequest:
+        """A fresh ``state`` and PKCE verifier, and the URL to open in the browser."""
+        from authlib.common.security import generate_token
+
+        endpoints = await self.endpoints()
+        if not endpoints.authorization_endpoint:
+            raise ConfigError(
+                "the provider has no authorization_endpoint; set it in the profile, or "
+                'sign in with flow = "device"',
+                profile=self.profile.name, key="authorization_endpoint",
+            )
+        verifier = generate_token(64)  # RFC 7636 §4.1: 43-128 unreserved characters
+        extra = dict(self.profile.extra)
+        if self.profile.audience:
+            extra.setdefault("audience", self.profile.audience)
+        if "offline_access" in self.profile.scopes:
+            # OpenID Connect Core §11: offline_access needs prompt=consent, or the
+            # provider may leave it out of the grant, and every renewal that asks for the
+            # profile's scopes then fails with invalid_scope. extra.prompt overrides.
+            extra.setdefault("prompt", "consent")
+        # OpenID Connect Core §3.1.2.1: optional with the code flow, but some providers
+        # (Glewlwyd) require it; the ID token's nonce is compared with it.
+        nonce = generate_token(32) if "openid" in self.profile.scopes else None
+        if nonce is not None:
+            extra["nonce"] = nonce
+        uri, state = self._client.create_authorization_url(
+            endpoints.authorization_endpoint, code_verifier=verifier,
+            redirect_uri=redirect_uri, **extra,
+        )
+        return AuthorizationRequest(authorization_uri=uri, redirect_uri=redirect_uri,
+                                    state=state, code_verifier=verifier, nonce=nonce)
+
+    async def exchange_code(self, code: str, request: AuthorizationRequest) -> TokenResponse:
+        """Exchange an authorization code once, with the verifier of its request."""
+        endpoints = await self.endpoints()
+        async with classified("sign-in"):
+            data = await self._client.fetch_token(
+                endpoints.token_endpoint, grant_type="authorization_code", code=code,
+                code_verifier=request.code_verifier, redirect_uri=request.redirect_uri,
+                auth=self._client_auth(endpoints),
+            )
+            return parse_token_response(data, request_id_of(_last_response.get()))
 
     async def poll_device(self, device_code: str) -> TokenResponse:
         """One device-code token request (raises ``TerminalOAuthError`` while pending)."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from tokenwarden import sharedlogin
 from tokenwarden.clock import Clock, utc_iso
 from tokenwarden.config import Config, Profile
 from tokenwarden.errors import SignInRequired, StoreError, TemporarilyUnavailable
@@ -34,6 +35,7 @@ from tokenwarden.lifecycle import (
     settings_changed_message,
 )
 from tokenwarden.policy import RenewalPolicy, renew_at
+from tokenwarden.sharedlogin import SharedSignIn
 from tokenwarden.status import EDITOR, LoginInfo, SessionState, Status, Wording, describe
 from tokenwarden.store import LastError, TokenRecord, TokenStore
 
@@ -79,6 +81,9 @@ class ProfileSession:
     record_mtime: int | None = -1
     refreshing: bool = False
     login: LoginInfo | None = None
+    #: Another process's sign-in of this profile, from its marker (``sharedlogin``).
+    shared: SharedSignIn | None = None
+    shared_mtime: int | None = -1
     login_task: asyncio.Task[Status] | None = None
     login_error: LastError | None = None
     inflight: asyncio.Task[TokenRecord] | None = None
@@ -94,10 +99,19 @@ class ProfileSession:
 
     def state(self, now: datetime) -> SessionState:
         """The profile's state, as the status bar shows it."""
-        if self.mismatch is not None and self.login is None:
+        shown = self.login_shown(now)
+        if self.mismatch is not None and shown is None:
             return SessionState.EXPIRED
-        return session_state(self.record, signing_in=self.login is not None,
+        return session_state(self.record, signing_in=shown is not None,
                              refreshing=self.refreshing, now=now)
+
+    def login_shown(self, now: datetime) -> LoginInfo | None:
+        """The sign-in in progress: this process's, else another's that has not expired."""
+        if self.login is not None:
+            return self.login
+        if self.shared is not None and self.shared.login.expires_at > now:
+            return self.shared.login
+        return None
 
 
 class SessionRegistry:
@@ -188,7 +202,21 @@ class SessionRegistry:
         if mtime != session.record_mtime:
             session.record = self.read_matching(session)
             session.record_mtime = mtime
+        self.read_shared(session)
         return session.record
+
+    def read_shared(self, session: ProfileSession, *, fresh: bool = False
+                    ) -> SharedSignIn | None:
+        """Another process's sign-in of the profile, re-read when its marker changed.
+
+        ``fresh`` re-reads anyway: a marker whose process died does not change.
+        """
+        folder, name = self.store.folder, session.profile.name
+        mtime = sharedlogin.mtime_ns(folder, name)
+        if fresh or mtime != session.shared_mtime:
+            session.shared = sharedlogin.read_shared(folder, name, self.clock.now())
+            session.shared_mtime = mtime
+        return session.shared
 
     def read_matching(self, session: ProfileSession) -> TokenRecord | None:
         """The stored record, unless it was obtained with other provider settings.
@@ -258,7 +286,7 @@ class SessionRegistry:
     def status_of(self, session: ProfileSession) -> Status:
         """The profile's status from what this process knows (no I/O)."""
         now = self.clock.now()
-        if session.mismatch is not None and session.login is None:
+        if session.mismatch is not None and session.login_shown(now) is None:
             return self._mismatch_status(session, now)
         record = session.record
         profile = session.profile
@@ -272,6 +300,7 @@ class SessionRegistry:
         )
         expires = record.expires_at if record and record.access_token else None
         account = record.account if record else None
+        login = session.login_shown(now)
         return Status(
             profile=profile.name,
             state=state,
@@ -280,11 +309,11 @@ class SessionRegistry:
             expires_at=expires,
             refreshable=refreshable,
             last_error=last_error if state is not SessionState.SIGNED_OUT else session.login_error,
-            login=session.login,
+            login=login,
             session_ends_at=ends,
             message=describe(
                 state, account=account, now=now, expires_at=expires, renew_at=renew,
-                refreshable=refreshable, last_error=last_error, login=session.login,
+                refreshable=refreshable, last_error=last_error, login=login,
                 session_ends_at=ends, profile=profile.name, wording=self.wording,
             ),
         )

@@ -45,6 +45,7 @@ from tokenwarden.store import TokenStore
 from tokenwarden.watch import Watcher
 
 if TYPE_CHECKING:
+    from tokenwarden.browserflow import BrowserAuthorization
     from tokenwarden.oauth import DeviceAuthorization, Endpoints, OAuthClient
 
 __all__ = ["Event", "ExpiryWarning", "IssuedToken", "Listener", "SessionManager"]
@@ -67,6 +68,7 @@ class SessionManager:
         warn_before_seconds: float = 300.0,
         client_factory: Callable[[Profile, float], OAuthClient] | None = None,
         events: AuthEventLog | None = None,
+        browser_timeout_seconds: float | None = None,
         wording: Wording | None = None,
     ) -> None:
         self._registry = SessionRegistry(
@@ -78,6 +80,8 @@ class SessionManager:
             self._registry.wording = wording
         self._renewer = Renewer(self._registry, background=background)
         self._sign_in = SignInFlow(self._registry)
+        if browser_timeout_seconds is not None:
+            self._sign_in.browser_timeout = browser_timeout_seconds
         self._watcher = Watcher(self._registry, self._renewer)
 
     @property
@@ -232,11 +236,17 @@ class SessionManager:
 
     # ---------------------------------------------------------- sign-in / out
 
-    async def start_login(self, name: str | None = None, *, force: bool = False) -> (
-        DeviceAuthorization | Status
-    ):
-        """Begin a device sign-in; polling goes on in the background."""
-        return await self._sign_in.start(self._session(name), force=force)
+    async def start_login(
+        self, name: str | None = None, *, force: bool = False, flow: str | None = None,
+        browser_possible: bool = False,
+    ) -> DeviceAuthorization | BrowserAuthorization | Status:
+        """Begin a sign-in; waiting for the user goes on in the background.
+
+        ``flow`` overrides the profile's; ``browser_possible`` says whether the
+        caller can open a browser where the user sits (``auto`` needs to know).
+        """
+        return await self._sign_in.start(self._session(name), force=force, flow=flow,
+                                         browser_possible=browser_possible)
 
     async def wait_login(self, name: str | None = None) -> Status:
         """Wait for the sign-in in progress to end; the resulting status."""

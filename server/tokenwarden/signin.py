@@ -1,8 +1,10 @@
-"""Device sign-in (RFC 8628) and sign-out of a profile, for the session manager.
+"""Sign-in (device code, RFC 8628, or browser, RFC 8252) and sign-out of a profile.
 
-``start`` asks the provider for a code and returns it at once; polling for the
-user's approval goes on in a task of its own, whose progress is published as the
-profile's status (``signingIn`` with the code, then ``signedIn`` or the error).
+``start`` picks the flow (``flowchoice``), asks the provider for a code or opens the
+redirect listener, and returns at once; waiting for the user goes on in a task of
+its own, whose progress is published as the profile's status (``signingIn`` with the
+code or the URL, then ``signedIn`` or the error). When ``auto`` chose a flow the
+provider refuses for this client, the other flow is tried once, and the log says so.
 """
 
 from __future__ import annotations
@@ -10,12 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from tokenwarden import sharedlogin
+from tokenwarden.browserflow import (
+    DEFAULT_TIMEOUT_SECONDS,
+    FLOW_REFUSED_ERRORS,
+    BrowserAuthorization,
+    BrowserSignIn,
+)
 from tokenwarden.clock import utc_iso
 from tokenwarden.errors import (
+    ConfigError,
     LoginFailed,
     NewerStoreFormat,
     OAuthError,
@@ -24,6 +35,7 @@ from tokenwarden.errors import (
     TokenwardenError,
     TransportError,
 )
+from tokenwarden.flowchoice import BROWSER, DEVICE, choose_flow
 from tokenwarden.lifecycle import binding_mismatch, record_from_response
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import LoginInfo, SessionState, Status
@@ -34,31 +46,103 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How often a process waiting on another's sign-in looks at its marker again.
+SHARED_POLL_SECONDS = 0.5
+
 
 class SignInFlow:
     """Signs the profiles of one registry in and out."""
 
-    def __init__(self, registry: SessionRegistry) -> None:
+    def __init__(self, registry: SessionRegistry,
+                 browser_timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.registry = registry
+        self.browser_timeout = browser_timeout
 
-    async def start(self, session: ProfileSession, *, force: bool = False) -> (
-        DeviceAuthorization | Status
+    async def start(self, session: ProfileSession, *, force: bool = False,
+                    flow: str | None = None, browser_possible: bool = False) -> (
+        DeviceAuthorization | BrowserAuthorization | Status
     ):
-        """Begin a device sign-in, or the status when already signed in (unless ``force``)."""
+        """Begin a sign-in (device code or browser), or the status when already signed in."""
         registry = self.registry
         with contextlib.suppress(StoreError):
             registry.current(session)
         status = registry.status_of(session)
         if not force and status.state in (SessionState.SIGNED_IN, SessionState.REFRESHING):
             return status
+        if status.state is SessionState.SIGNING_IN and status.login is not None:
+            # One sign-in at a time per profile, whoever started it: join it.
+            where = " in another process" if status.login.elsewhere else ""
+            log.info("profile %s: joining the sign-in in progress%s", session.profile.name,
+                     where)
+            return status
         # Before a code is shown: a sign-in whose tokens cannot be kept is refused now,
         # not after the user approved it.
         registry.store.check_writable(session.profile.name)
         await self.cancel(session)
         client = registry.client(session)
-        authorization = await client.device_authorize()
-        now = registry.clock.now()
+        choice = choose_flow(flow or session.profile.flow, await client.endpoints(),
+                             browser_possible=browser_possible, profile=session.profile.name)
+        log.info("profile %s signs in with the %s flow: %s", session.profile.name,
+                 choice.flow, choice.reason)
+        fallback = choice.fallback
+        try:
+            started, tokens, abort = await self._begin(session, client, choice.flow)
+        except OAuthError as exc:
+            if fallback is None or exc.details.error not in FLOW_REFUSED_ERRORS:
+                raise
+            note = self._note_fallback(session, choice.flow, fallback, exc.details.error)
+            started, tokens, abort = await self._begin(session, client, fallback, note)
+            fallback = None
         session.login_error = None
+        session.login_task = asyncio.get_running_loop().create_task(
+            self._complete(session, client, tokens, fallback)
+        )
+        session.login_task.add_done_callback(lambda _: abort())
+        registry.audit("sign-in", session.profile.name, "started",
+                       detail=f"flow {started_flow(started)}")
+        self._announce(session)
+        return started
+
+    def _announce(self, session: ProfileSession) -> None:
+        """Publish the sign-in in progress to every process on the store, then here.
+
+        The marker first: whoever reads the instructions here (a terminal, a test)
+        and goes to another window must find the sign-in there to join.
+        """
+        if session.login is not None:
+            sharedlogin.share(self.registry.store.folder, session.profile.name, session.login)
+        self.registry.publish(session)
+
+    def _end_login(self, session: ProfileSession) -> None:
+        """The sign-in of this process is over (either way)."""
+        session.login = None
+        sharedlogin.unshare(self.registry.store.folder, session.profile.name)
+
+    async def _begin(self, session: ProfileSession, client: OAuthClient, flow: str,
+                     note: str | None = None) -> tuple[
+        DeviceAuthorization | BrowserAuthorization, Callable[[], Awaitable[TokenResponse]],
+        Callable[[], None],
+    ]:
+        """Ask for a device code, or open the redirect listener.
+
+        Returns what to show, how to wait for the tokens, and how to let go of what
+        was opened should the wait never start (cancelled at once). ``note`` says why
+        this flow (a fallback), for the surfaces to show.
+        """
+        now = self.registry.clock.now()
+        if flow == BROWSER:
+            attempt = await BrowserSignIn.begin(client, wait_seconds=self.browser_timeout)
+            browser = attempt.authorization
+            session.login = LoginInfo(
+                user_code=None, verification_uri=None, verification_uri_complete=None,
+                expires_at=now + timedelta(seconds=browser.expires_in),
+                expires_in=browser.expires_in, interval=0.0, flow=BROWSER,
+                authorization_uri=browser.authorization_uri, note=note,
+            )
+            return browser, attempt.complete, attempt.abort
+        from tokenwarden.device import wait_for_approval
+
+        authorization = await client.device_authorize()
         session.login = LoginInfo(
             user_code=authorization.user_code,
             verification_uri=authorization.verification_uri,
@@ -66,21 +150,42 @@ class SignInFlow:
             expires_at=now + timedelta(seconds=authorization.expires_in),
             expires_in=authorization.expires_in,
             interval=authorization.interval,
+            note=note,
         )
-        session.login_task = asyncio.get_running_loop().create_task(
-            self._complete(session, client, authorization)
-        )
-        registry.audit("sign-in", session.profile.name, "started")
-        registry.publish(session)
-        return authorization
+        clock = self.registry.clock
+        return authorization, lambda: wait_for_approval(client, authorization, clock), _nothing
+
+    def _note_fallback(self, session: ProfileSession, refused: str, other: str,
+                       error: str | None) -> str:
+        """Log and record that ``auto`` falls back; the line to show the user."""
+        name = session.profile.name
+        log.warning("the provider refused the %s sign-in of profile %s (%s); signing in with "
+                    "the %s flow instead", refused, name, error, other)
+        self.registry.audit("sign-in", name, "fallback",
+                            detail=f"{refused} refused ({error}); using {other}")
+        return (f"the provider refused the {refused} sign-in ({error}); signing in with the "
+                f"{other} flow instead")
 
     async def wait(self, session: ProfileSession) -> Status:
-        """Wait for the sign-in in progress to end; the resulting status."""
+        """Wait for the sign-in in progress (here or in another process) to end."""
+        registry = self.registry
         task = session.login_task
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
-        return self.registry.status_of(session)
+        # Another process's sign-in: its marker goes once it ends (or it expires). The
+        # marker is a file another process removes: there is no event to wait on.
+        while self._waiting_elsewhere(session):  # noqa: ASYNC110
+            await asyncio.sleep(SHARED_POLL_SECONDS)
+        with contextlib.suppress(StoreError):
+            registry.current(session)
+        return registry.status_of(session)
+
+    def _waiting_elsewhere(self, session: ProfileSession) -> bool:
+        registry = self.registry
+        return (session.login is None
+                and registry.read_shared(session, fresh=True) is not None
+                and session.login_shown(registry.clock.now()) is not None)
 
     async def cancel(self, session: ProfileSession) -> bool:
         """Stop a sign-in in progress; True when there was one."""
@@ -91,7 +196,9 @@ class SignInFlow:
         with contextlib.suppress(asyncio.CancelledError, TokenwardenError):
             await task
         if session.login is not None:  # cancelled before its first step ran
-            session.login = None
+            self._end_login(session)
+            session.login_error = LastError(code="cancelled", message="sign-in cancelled",
+                                            at=utc_iso(self.registry.clock.now()) or "")
             self.registry.publish(session)
         return True
 
@@ -129,22 +236,37 @@ class SignInFlow:
         return registry.publish(session)
 
     async def _complete(
-        self, session: ProfileSession, client: OAuthClient, authorization: DeviceAuthorization
+        self, session: ProfileSession, client: OAuthClient,
+        tokens: Callable[[], Awaitable[TokenResponse]], fallback: str | None,
     ) -> Status:
-        from tokenwarden.device import wait_for_approval
-
         registry = self.registry
         try:
-            response = await wait_for_approval(client, authorization, registry.clock)
+            try:
+                response = await tokens()
+            except LoginFailed as exc:
+                if fallback is None or exc.code not in FLOW_REFUSED_ERRORS:
+                    raise
+                refused = BROWSER if fallback == DEVICE else DEVICE
+                note = self._note_fallback(session, refused, fallback, exc.code)
+                try:
+                    _, tokens, abort = await self._begin(session, client, fallback, note)
+                except (OAuthError, ConfigError) as again:
+                    raise LoginFailed(f"sign-in failed: {again.message}",
+                                      reason=again.code) from None
+                self._announce(session)
+                try:
+                    response = await tokens()
+                finally:
+                    abort()
         except LoginFailed as exc:
-            session.login = None
+            self._end_login(session)
             session.login_error = LastError(code=exc.code, message=exc.message,
                                             at=utc_iso(registry.clock.now()) or "")
             log.info("sign-in of profile %s ended: %s", session.profile.name, exc.code)
             registry.audit("sign-in", session.profile.name, exc.code, detail=exc.message)
             return registry.publish(session)
         except asyncio.CancelledError:
-            session.login = None
+            self._end_login(session)
             session.login_error = LastError(code="cancelled", message="sign-in cancelled",
                                             at=utc_iso(registry.clock.now()) or "")
             registry.publish(session)
@@ -154,7 +276,7 @@ class SignInFlow:
             record = await self._save(session, response, account)
         except StoreError as exc:
             return await self._unsaved(session, client, response, exc)
-        session.login = None
+        self._end_login(session)
         session.login_error = None
         session.record = record
         session.mismatch = None  # the new record is bound to the settings in force
@@ -208,7 +330,7 @@ class SignInFlow:
                 except (OAuthError, TokenwardenError) as error:
                     log.info("could not revoke the unsaved %s (%s)", hint, error.code)
                     said = "revoking the tokens just issued failed"
-        session.login = None
+        self._end_login(session)
         session.login_error = LastError(code=StoreError.code, message=f"{exc.message}; {said}",
                                         at=utc_iso(registry.clock.now()) or "")
         log.info("sign-in of profile %s could not be saved; %s", session.profile.name, said)
@@ -254,6 +376,15 @@ def revocation_failure(exc: TokenwardenError) -> tuple[str, str]:
     if status is not None:
         return "revocation_refused", f"the provider refused to revoke (HTTP {status})"
     return "revocation_failed", f"could not revoke ({exc.code})"
+
+
+def _nothing() -> None:
+    """Nothing to let go of."""
+
+
+def started_flow(started: DeviceAuthorization | BrowserAuthorization) -> str:
+    """``browser`` or ``device``: which flow a started sign-in uses."""
+    return BROWSER if isinstance(started, BrowserAuthorization) else DEVICE
 
 
 async def _account_of(client: OAuthClient, response: TokenResponse) -> str | None:

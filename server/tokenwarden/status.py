@@ -26,14 +26,20 @@ class SessionState(enum.StrEnum):
 
 @dataclass(frozen=True)
 class LoginInfo:
-    """A sign-in in progress: what the user must enter, and where."""
+    """A sign-in in progress: the code to enter and where (device), or the URL (browser)."""
 
-    user_code: str
-    verification_uri: str
+    user_code: str | None
+    verification_uri: str | None
     verification_uri_complete: str | None
     expires_at: datetime
     expires_in: float
     interval: float
+    flow: str = "device"
+    authorization_uri: str | None = None
+    #: Another process waits for this sign-in (``sharedlogin``); not on the wire.
+    elsewhere: bool = False
+    #: Why this flow, when ``auto`` fell back to it; not on the wire (logged there).
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class Status:
                 "verificationUri": self.login.verification_uri,
                 "verificationUriComplete": self.login.verification_uri_complete,
                 "expiresAt": utc_iso(self.login.expires_at),
+                "flow": self.login.flow,
+                "authorizationUri": self.login.authorization_uri,
             },
         }
 
@@ -156,6 +164,8 @@ def describe(
             return f"Signed out · {last_error.message}"
         return f"Signed out{wording.signed_out(profile)}"
     if state is SessionState.SIGNING_IN and login is not None:
+        if login.user_code is None:
+            return "Signing in: waiting for the browser…"
         return f"Signing in: enter code {login.user_code} at {login.verification_uri}"
     if state is SessionState.REFRESHING:
         return f"Signed in{who} · renewing…"

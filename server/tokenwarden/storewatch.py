@@ -28,6 +28,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 RECORD_SUFFIX = ".json"
+SIGN_IN_SUFFIX = ".signin"  # sharedlogin.SUFFIX: a sign-in in progress in another process
 POLL_SECONDS = 1.0
 
 IN_MODIFY_EVENTS = 0x0000_0008 | 0x0000_0040 | 0x0000_0080 | 0x0000_0200
@@ -44,10 +45,13 @@ ChangeCallback = Callable[[str], None]
 
 
 def profile_of(filename: str) -> str | None:
-    """The profile a file in the store belongs to, or None for temp and lock files."""
-    if filename.startswith(".") or not filename.endswith(RECORD_SUFFIX):
+    """The profile a record or sign-in marker belongs to; None for temp and lock files."""
+    if filename.startswith("."):
         return None
-    return filename[: -len(RECORD_SUFFIX)] or None
+    for suffix in (RECORD_SUFFIX, SIGN_IN_SUFFIX):
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)] or None
+    return None
 
 
 class StoreWatcher:
@@ -117,10 +121,11 @@ class StoreWatcher:
         while True:
             await asyncio.sleep(self.poll_seconds)
             now = _signatures(self.folder)
-            changed = [name for name in seen.keys() | now.keys() if seen.get(name) != now.get(name)]
+            changed = [profile_of(name) for name in seen.keys() | now.keys()
+                       if seen.get(name) != now.get(name)]
             seen = now
             if changed:
-                self._deliver(changed)
+                self._deliver(name for name in changed if name is not None)
 
 
 class _Inotify:
@@ -206,11 +211,11 @@ def _errno_error(call: str) -> OSError:
 
 
 def _record_names(folder: Path) -> list[str]:
-    return list(_signatures(folder))
+    return [name for name in map(profile_of, _signatures(folder)) if name is not None]
 
 
 def _signatures(folder: Path) -> dict[str, Signature]:
-    """Profile name → (mtime_ns, size, inode) of every record in the folder."""
+    """File name → (mtime_ns, size, inode) of every record and sign-in marker in the folder."""
     found: dict[str, Signature] = {}
     try:
         entries = list(os.scandir(folder))
@@ -222,5 +227,5 @@ def _signatures(folder: Path) -> dict[str, Signature]:
             continue
         with contextlib.suppress(OSError):
             info = entry.stat()
-            found[profile] = (info.st_mtime_ns, info.st_size, info.st_ino)
+            found[entry.name] = (info.st_mtime_ns, info.st_size, info.st_ino)
     return found

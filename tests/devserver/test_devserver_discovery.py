@@ -19,7 +19,11 @@ def test_discovery_lists_every_endpoint_under_the_issuer(oauth: OAuthClient, pat
     assert document["token_endpoint"] == f"{issuer}/token"
     assert document["revocation_endpoint"] == f"{issuer}/revoke"
     assert document["userinfo_endpoint"] == f"{issuer}/userinfo"
-    assert document["grant_types_supported"] == [DEVICE_GRANT, "refresh_token"]
+    assert document["authorization_endpoint"] == f"{issuer}/authorize"
+    assert document["grant_types_supported"] == [DEVICE_GRANT, "authorization_code",
+                                                 "refresh_token"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
     assert "none" in document["token_endpoint_auth_methods_supported"]
 
 

@@ -47,6 +47,7 @@ def write_config(home: Path, issuer: str) -> None:
         f'issuer = "{issuer}"\n'
         'client_id = "editor-tests"\n'
         'scopes = ["openid", "offline_access"]\n'
+        'flow = "device"\n'
     )
 
 

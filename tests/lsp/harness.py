@@ -166,12 +166,18 @@ def make_client() -> TokenwardenClient:
     return client
 
 
-def profile_options(server: DevServer, **options: Any) -> dict[str, Any]:
-    """initializationOptions with the default profile pointing at ``server``."""
+def profile_options(server: DevServer, *, flow: str = "device", **options: Any
+                    ) -> dict[str, Any]:
+    """initializationOptions with the default profile pointing at ``server``.
+
+    The profile signs in with a device code unless ``flow`` says otherwise: the dev
+    server offers both flows, and ``auto`` would pick the browser in a client that
+    supports ``window/showDocument``.
+    """
     return {
         "profiles": {"default": {
             "issuer": server.issuer, "client_id": "tokenwarden-tests",
-            "scopes": ["openid", "offline_access"],
+            "scopes": ["openid", "offline_access"], "flow": flow,
         }},
         **options,
     }

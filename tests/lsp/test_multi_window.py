@@ -82,7 +82,7 @@ async def test_concurrent_get_token_at_expiry_sends_one_refresh(open_client, mak
 async def test_cli_sign_out_reaches_every_window(open_client, devserver, home):
     write_profile(home / "config.toml", "default", {
         "issuer": devserver.issuer, "client_id": "tokenwarden-tests",
-        "scopes": ["openid", "offline_access"],
+        "scopes": ["openid", "offline_access"], "flow": "device",
     })
     first = await open_client({})
     second = await open_client({})

@@ -17,8 +17,9 @@ async def test_login_returns_the_code_and_ends_signed_in(open_client, devserver)
     devserver.approve(started["userCode"])
     signed_in = await client.wait_for_state("signedIn", since=mark)
 
-    assert set(started) == {"profile", "userCode", "verificationUri", "verificationUriComplete",
-                            "expiresIn", "interval"}
+    assert set(started) == {"profile", "flow", "userCode", "verificationUri",
+                            "verificationUriComplete", "expiresIn", "interval"}
+    assert started["flow"] == "device"
     assert started["profile"] == "default"
     assert signing_in["login"]["userCode"] == started["userCode"]
     assert signed_in["account"] == "alice@example.test"

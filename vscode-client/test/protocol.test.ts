@@ -134,3 +134,17 @@ describe('token errors', () => {
     expect(tokenErrorFromResponse(-32603, 'internal', undefined)).toBeUndefined();
   });
 });
+
+describe('browser sign-in', () => {
+  it('tells a started browser sign-in from a device code and a status', async () => {
+    const { isBrowserLoginStarted, isLoginStarted, isDeviceLogin } = await import('../src/common/protocol.js');
+    const browser = { profile: 'p', flow: 'browser', authorizationUri: 'https://idp.example/authorize?x=1', expiresIn: 300 };
+    expect(isBrowserLoginStarted(browser)).toBe(true);
+    expect(isLoginStarted(browser)).toBe(false);
+    expect(isBrowserLoginStarted({ profile: 'p', userCode: 'AB', verificationUri: 'https://idp/device', expiresIn: 1, interval: 5 })).toBe(
+      false,
+    );
+    expect(isDeviceLogin({ flow: 'browser', userCode: null, verificationUri: null, verificationUriComplete: null, expiresAt: null })).toBe(false);
+    expect(isDeviceLogin({ userCode: 'AB', verificationUri: 'https://idp/device', verificationUriComplete: null, expiresAt: null })).toBe(true);
+  });
+});

@@ -178,3 +178,19 @@ describe('a session that cannot be renewed silently', () => {
     expect(renderStatus(status({ refreshable: false, expiresAt: null }), NOW).background).toBeUndefined();
   });
 });
+
+describe('a browser sign-in in progress', () => {
+  it('shows no code, and names the host in the tooltip', () => {
+    const login = {
+      flow: 'browser' as const,
+      userCode: null,
+      verificationUri: null,
+      verificationUriComplete: null,
+      authorizationUri: 'https://login.example.com/authorize?client_id=c',
+      expiresAt: null,
+    };
+    const view = renderStatus(status({ state: 'signingIn', login }), NOW);
+    expect(view.text).toBe('$(sync~spin) tokenwarden: signing in');
+    expect(view.tooltip).toContain('Finish signing in in the browser (login.example.com)');
+  });
+});

@@ -13,12 +13,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from tokenwarden.clock import utc_iso
 from tokenwarden.config import load_config
 from tokenwarden.errors import SignInRequired, StoreError
 from tokenwarden.paths import locations
 from tokenwarden.session import IssuedToken, SessionManager
-from tokenwarden.status import TERMINAL, SessionState, Status, humanize, login_command
+from tokenwarden.status import TERMINAL, LoginInfo, SessionState, Status, humanize, login_command
 from tokenwarden.store import TokenStore
 from tokenwarden.untrusted import browsable_uri
 
@@ -53,15 +52,13 @@ def token(args: argparse.Namespace) -> int:
         if not args.wait:
             raise
         issued = _wait_for_editor_sign_in(exc.profile, args.min_validity, args.timeout)
-    if args.json:
-        print(json.dumps({
-            "accessToken": issued.access_token,
-            "tokenType": issued.token_type,
-            "expiresAt": utc_iso(issued.expires_at),
-            "scopes": list(issued.scopes),
-        }))
-    else:
-        print(issued.access_token)
+    from tokenwarden.clock import SystemClock
+    from tokenwarden.integrations.formats import render
+
+    fmt = args.format or ("json" if args.json else "token")
+    sys.stdout.write(render(fmt, access_token=issued.access_token, token_type=issued.token_type,
+                            expires_at=issued.expires_at, scopes=issued.scopes,
+                            now=SystemClock().now()))
     return 0
 
 
@@ -127,23 +124,38 @@ def logout(args: argparse.Namespace) -> int:
 
 
 def login(args: argparse.Namespace) -> int:
-    """Sign in with a device code, showing progress until it completes."""
-    from tokenwarden.cli.waiting import WaitingLine, instructions, wait_showing_progress
-    from tokenwarden.oauth import DeviceAuthorization
+    """Sign in (browser or device code), showing progress until it completes."""
+    import os
+
+    from tokenwarden.cli.waiting import WaitingLine, wait_showing_progress
+    from tokenwarden.flowchoice import desktop_session
+
+    shown: list[LoginInfo] = []
+
+    def on_event(event: object) -> None:
+        # Instructions come from the status, so a fallback to the other flow shows too.
+        if isinstance(event, Status) and event.login is not None and (
+                not shown or shown[-1] != event.login):
+            shown.append(event.login)
+            _show_sign_in(event.login, open_browser=not args.no_browser)
 
     async def work(manager: SessionManager) -> int:
-        started = await manager.start_login(args.profile, force=args.force)
-        if not isinstance(started, DeviceAuthorization):
+        manager.subscribe(on_event)
+        browser_possible = not args.no_browser and desktop_session(os.environ, sys.platform)
+        started = await manager.start_login(args.profile, force=args.force, flow=args.flow,
+                                            browser_possible=browser_possible)
+        if isinstance(started, Status) and started.login is not None:
+            print(f"{started.profile}: a sign-in is already in progress (in another window or "
+                  "terminal); waiting for it to finish", flush=True)
+            _show_sign_in(started.login, open_browser=False)
+        elif isinstance(started, Status):
             print(f"{started.profile}: {started.message} (use --force to sign in again)")
             return 0
-        for line in instructions(started):
-            print(line, flush=True)
-        url = started.verification_uri_complete or started.verification_uri
-        if not args.no_browser and browsable_uri(url) is not None:
-            with contextlib.suppress(Exception):
-                webbrowser.open(url)
+        login = shown[-1] if shown else started.login if isinstance(started, Status) else None
         waiter = asyncio.ensure_future(manager.wait_login(args.profile))
-        result = await wait_showing_progress(waiter, WaitingLine(started.expires_in))
+        left = (login.expires_at - manager.clock.now()).total_seconds() if login else 0.0
+        line = WaitingLine(left)
+        result = await wait_showing_progress(waiter, line)
         if result.state is SessionState.SIGNED_IN and result.last_error is None:
             print(f"{result.profile}: {result.message}")
             return 0
@@ -153,6 +165,25 @@ def login(args: argparse.Namespace) -> int:
         return 3
 
     return _run(work)
+
+
+def _show_sign_in(login: LoginInfo, *, open_browser: bool) -> None:
+    """The instructions of a sign-in in progress; the browser opened when allowed."""
+    if login.note:
+        print(f"tokenwarden: {login.note}", file=sys.stderr, flush=True)
+    if login.authorization_uri is not None:
+        url = login.authorization_uri
+        print(f"To sign in, open this address in your browser (it redirects back to "
+              f"tokenwarden on this machine):\n  {url}", flush=True)
+    else:
+        from tokenwarden.cli.waiting import instructions
+
+        url = login.verification_uri_complete or login.verification_uri or ""
+        for line in instructions(login):
+            print(line, flush=True)
+    if open_browser and url and browsable_uri(url) is not None:
+        with contextlib.suppress(Exception):
+            webbrowser.open(url)
 
 
 def _login_failure(result: Status) -> str:
@@ -206,6 +237,20 @@ def proxy(args: argparse.Namespace) -> int:
     from tokenwarden.proxy.command import proxy_command
 
     return proxy_command(args)
+
+
+def git_credential(args: argparse.Namespace) -> int:
+    """Answer one request of git's credential-helper protocol."""
+    from tokenwarden.integrations.gitcredential import git_credential_command
+
+    return git_credential_command(args)
+
+
+def setup(args: argparse.Namespace) -> int:
+    """Write (or print, or undo) the settings that make a tool use tokenwarden."""
+    from tokenwarden.integrations.setup import setup_command
+
+    return setup_command(args)
 
 
 def devserver(args: argparse.Namespace) -> int:

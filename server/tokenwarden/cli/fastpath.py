@@ -8,21 +8,22 @@ record) returns None and the full command takes over.
 
 from __future__ import annotations
 
-import json
 import sys
 
-from tokenwarden.clock import SystemClock, utc_iso
+from tokenwarden.clock import SystemClock
 from tokenwarden.config import load_config
 from tokenwarden.errors import TokenwardenError
+from tokenwarden.integrations.formats import FORMATS, render
 from tokenwarden.lifecycle import binding_mismatch
 from tokenwarden.paths import locations
 from tokenwarden.policy import TokenState, satisfies, token_state
 from tokenwarden.store import TokenStore
 
 
-def _parse(argv: list[str]) -> tuple[str | None, float, bool] | None:
+def _parse(argv: list[str]) -> tuple[str | None, float, str] | None:
     profile: str | None = None
     min_validity = 60.0
+    fmt: str | None = None
     as_json = False
     items = iter(argv)
     for item in items:
@@ -40,13 +41,17 @@ def _parse(argv: list[str]) -> tuple[str | None, float, bool] | None:
                 return None
         elif item == "--json":
             as_json = True
+        elif item == "--format" or item.startswith("--format="):
+            fmt = item.split("=", 1)[1] if "=" in item else next(items, None)
+            if fmt not in FORMATS:
+                return None  # the full parser names the valid choices
         elif item == "--wait":
             pass  # nothing to wait for when the stored token is fresh
         elif item == "--timeout":
             next(items, None)
         else:
             return None
-    return profile, min_validity, as_json
+    return profile, min_validity, fmt or ("json" if as_json else "token")
 
 
 def try_fast_token(argv: list[str]) -> int | None:
@@ -54,7 +59,7 @@ def try_fast_token(argv: list[str]) -> int | None:
     parsed = _parse(argv)
     if parsed is None:
         return None
-    name, min_validity, as_json = parsed
+    name, min_validity, fmt = parsed
     try:
         where = locations()
         config = load_config(where)
@@ -72,13 +77,6 @@ def try_fast_token(argv: list[str]) -> int | None:
         return None
     if not satisfies(record.times, now, min_validity):
         return None
-    if as_json:
-        print(json.dumps({
-            "accessToken": record.usable_token,
-            "tokenType": record.token_type,
-            "expiresAt": utc_iso(record.expires_at),
-            "scopes": list(record.scopes),
-        }))
-    else:
-        sys.stdout.write(record.usable_token + "\n")
+    sys.stdout.write(render(fmt, access_token=record.usable_token, token_type=record.token_type,
+                            expires_at=record.expires_at, scopes=record.scopes, now=now))
     return 0

@@ -58,6 +58,9 @@ def _command(
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from tokenwarden.execcmd import add_exec_arguments
+    from tokenwarden.integrations.formats import FORMATS
+    from tokenwarden.integrations.gitcredential import add_git_credential_arguments
+    from tokenwarden.integrations.setup import add_setup_arguments
     from tokenwarden.proxy.command import add_proxy_arguments
 
     parser = HelpFirstParser(
@@ -76,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--min-validity", type=float, default=60.0, metavar="S",
                        help="the token must stay valid this many seconds (default 60)")
     token.add_argument("--json", action="store_true", help="print JSON with expiry and scopes")
+    token.add_argument("--format", choices=FORMATS, default=None,
+                       help="token (default), json, header-json (an MCP headersHelper) or "
+                       "exec-credential (a kubectl exec plugin)")
     token.add_argument("--wait", action="store_true",
                        help="if sign-in is required, ask a running editor to prompt for it "
                        "and wait until it completes")
@@ -88,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "refused.")
     _profile_option(login)
     login.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    login.add_argument("--flow", choices=("auto", "browser", "device"),
+                       help="browser sign-in or device code (default: the profile's flow, "
+                       "'auto': the browser on a desktop, a device code over SSH)")
     login.add_argument("--force", action="store_true", help="sign in again even if signed in")
 
     logout = _command(commands, "logout", "sign out and revoke the refresh token")
@@ -127,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     _profile_option(proxy)
     add_proxy_arguments(proxy)
 
+    git_credential = _command(
+        commands, "git-credential", "answer git's credential-helper requests with the token",
+        "git runs it: tokenwarden setup git --url URL configures it; see "
+        "docs/integrations.md.")
+    _profile_option(git_credential)
+    add_git_credential_arguments(git_credential)
+
+    setup = _command(commands, "setup", "configure claude-code, git or kubectl to use "
+                     "tokenwarden", "Changes only the entry it owns; --print shows the change, "
+                     "--undo removes it. See docs/integrations.md.")
+    _profile_option(setup)
+    add_setup_arguments(setup)
+
     serve = _command(commands, "serve", "run the language server on stdio",
                      "Editors start this; see docs/editors.md.")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
@@ -160,6 +182,8 @@ def _handlers() -> dict[str, Handler]:
         "refresh": commands.refresh,
         "exec": commands.exec_,
         "proxy": commands.proxy,
+        "git-credential": commands.git_credential,
+        "setup": commands.setup,
         "serve": serve,
         "doctor": commands.doctor,
         "events": commands.events,
@@ -193,6 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tokenwarden.cli.fastpath import try_fast_token
 
         fast = try_fast_token(args_list[1:])
+        if fast is not None:
+            return fast
+    if args_list[:1] == ["git-credential"]:
+        from tokenwarden.integrations.gitcredential import try_fast_get
+
+        fast = try_fast_get(args_list[1:])
         if fast is not None:
             return fast
     if args_list[:1] == ["serve"] and set(args_list[1:]) <= {"--stdio"}:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from tokenwarden.oauth import DeviceAuthorization
+    from tokenwarden.status import LoginInfo
 
 T = TypeVar("T")
 
@@ -38,7 +39,7 @@ def countdown(seconds: float) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
-def instructions(authorization: DeviceAuthorization) -> list[str]:
+def instructions(authorization: DeviceAuthorization | LoginInfo) -> list[str]:
     """The lines that tell the user where to go and what to enter."""
     lines = [f"To sign in, open {authorization.verification_uri} and enter the code: "
              f"{authorization.user_code}"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import (
     MissingAuthorizationError,
     OAuth2Error,
@@ -20,7 +21,7 @@ from .config import DevServerConfig
 from .endpoints import userinfo_protector
 from .faults import FaultQueue
 from .models import DEVICE_CODE_GRANT_TYPE
-from .pages import device_page, result_page
+from .pages import consent_page, device_page, error_page, result_page
 from .shaping import ResponseShaper, shaper_for
 from .state import DevState, UserCodeError
 from .stats import Event, Stats, short_grant_type
@@ -77,6 +78,8 @@ class DevApp:
                 "userinfo", {"GET": self._userinfo_claims, "POST": self._userinfo_claims}
             ),
             "/device": Route("device", {"GET": self._device_page, "POST": self._device_decision}),
+            "/authorize": Route("authorize", {"GET": self._authorize_page,
+                                              "POST": self._authorize_decision}),
         }
 
     def endpoint_of(self, request: HttpRequest) -> str:
@@ -150,21 +153,31 @@ class DevApp:
     def metadata(self) -> dict[str, Any]:
         """RFC 8414 / OpenID discovery document."""
         auth_methods = ["none", "client_secret_basic", "client_secret_post"]
-        return {
+        device = self.config.device_grant
+        metadata: dict[str, Any] = {
             "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
             "device_authorization_endpoint": f"{self.issuer}/device_authorization",
             "token_endpoint": f"{self.issuer}/token",
             "revocation_endpoint": f"{self.issuer}/revoke",
             "userinfo_endpoint": f"{self.issuer}/userinfo",
-            "grant_types_supported": [DEVICE_CODE_GRANT_TYPE, "refresh_token"],
-            "response_types_supported": [],
+            "grant_types_supported": [DEVICE_CODE_GRANT_TYPE] * device
+            + ["authorization_code", "refresh_token"],
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "claims_supported": ["sub", "email", "name"],
         }
+        if not device:
+            del metadata["device_authorization_endpoint"]
+        return metadata
 
     def _device_authorization(self, request: HttpRequest) -> HttpResponse:
+        if not self.config.device_grant:
+            return self._shaped("device_authorization", request, _device_grant_off())
         with self.state.lock:
             answer = strict_refusal(request) or self.oauth.endpoint_answer(
                 "device_authorization", request
@@ -174,6 +187,9 @@ class DevApp:
     def _token(self, request: HttpRequest) -> HttpResponse:
         # One token request at a time: rotation must be atomic, so that of two
         # racing refreshes with the same token exactly one wins.
+        if not self.config.device_grant and request.form.get("grant_type") == (
+                DEVICE_CODE_GRANT_TYPE):
+            return self._shaped("token", request, _device_grant_off())
         with self.state.lock:
             answer = strict_refusal(request) or self.oauth.token_answer(request)
         return self._shaped("token", request, answer)
@@ -214,6 +230,49 @@ class DevApp:
             return html_response(USER_CODE_ERROR_STATUS[error.reason], page, outcome=error.reason)
         outcome = "approved" if action == "approve" else "denied"
         return html_response(200, result_page(action == "approve"), outcome=outcome)
+
+
+    # -- the user's side of the authorization code flow ---------------------
+
+    def _authorize_page(self, request: HttpRequest) -> HttpResponse:
+        with self.state.lock:
+            problem = self.oauth.consent_check(request)
+            if problem is None and self.config.auto_approve:
+                return self._redirect(self.oauth.authorize_answer(request, approve=True))
+        if problem is not None:
+            return self._redirect(problem)
+        page = consent_page(request.query, self.state.user.email)
+        return html_response(200, page)
+
+    def _authorize_decision(self, request: HttpRequest) -> HttpResponse:
+        action = request.form.get("action")
+        if action not in ("approve", "deny"):
+            page = consent_page(request.form, self.state.user.email, "Choose Approve or Deny.")
+            return html_response(400, page, outcome="invalid_request")
+        with self.state.lock:
+            answer = self.oauth.authorize_answer(request, approve=action == "approve")
+        return self._redirect(answer)
+
+    def _redirect(self, answer: JsonAnswer) -> HttpResponse:
+        """Authlib's answer as a browser sees it: a redirect carrying ``iss``, or a page."""
+        location = next((v for k, v in answer.headers if k.lower() == "location"), None)
+        if location is None:
+            # No trustworthy redirect URI (unknown client, bad redirect_uri): tell the
+            # user on the page, never redirect (RFC 6749 §4.1.2.1).
+            detail = str(answer.payload.get("error_description") or answer.outcome)
+            return html_response(answer.status, error_page(answer.status, detail),
+                                 outcome=answer.outcome)
+        # RFC 9207: every authorization response names the issuer (mix-up defence).
+        location = add_params_to_uri(location, [("iss", self.issuer)])
+        outcome = "approved" if "code=" in location else "redirect_error"
+        return HttpResponse(302, b"", [("Location", location), ("Cache-Control", "no-store")],
+                            outcome)
+
+
+def _device_grant_off() -> JsonAnswer:
+    return JsonAnswer(400, {"error": "unauthorized_client",
+                            "error_description": "the device grant is turned off at this "
+                            "server (--no-device-grant)"})
 
 
 def _bearer_required() -> JsonAnswer:

@@ -12,7 +12,9 @@ from authlib.oauth2.rfc6749 import (
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7636 import CodeChallenge
 
+from .codegrant import AuthorizationCodes, DevAuthorizationCodeGrant
 from .config import DevServerConfig
 from .endpoints import DevDeviceAuthorizationEndpoint, DevRevocationEndpoint
 from .grants import DevDeviceCodeGrant, DevRefreshTokenGrant
@@ -64,6 +66,9 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_token_generator("default", generator)
         self.register_grant(DevDeviceCodeGrant)
         self.register_grant(DevRefreshTokenGrant)
+        # PKCE is required of every client, public or not (RFC 9700 §2.1.1).
+        self.register_grant(DevAuthorizationCodeGrant, [CodeChallenge(required=True)])
+        self.codes = AuthorizationCodes(state.clock)
         self.register_endpoint(
             DevDeviceAuthorizationEndpoint(
                 self,
@@ -84,6 +89,25 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         """Run a registered endpoint (``device_authorization``, ``revocation``)."""
         return self._guarded(lambda: self.create_endpoint_response(name, request))
 
+    def consent_check(self, request: HttpRequest) -> JsonAnswer | None:
+        """None when an authorization request may be shown to the user, else the error."""
+        try:
+            self.get_consent_grant(request=self.create_oauth2_request(request),
+                                   end_user=self.state.user)
+        except OAuth2Error as error:
+            return self.handle_response(*error())
+        return None
+
+    def authorize_answer(self, request: HttpRequest, *, approve: bool) -> JsonAnswer:
+        """The redirect (302 with ``Location``) after the user approved or denied."""
+        def run() -> Any:
+            oauth_request = self.create_oauth2_request(request)
+            grant = self.get_consent_grant(request=oauth_request, end_user=self.state.user)
+            return self.create_authorization_response(
+                oauth_request, grant_user=self.state.user if approve else None, grant=grant)
+
+        return self._guarded(run)
+
     def _guarded(self, run: Any) -> JsonAnswer:
         try:
             return cast(JsonAnswer, run())
@@ -102,7 +126,8 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         with self.state.lock:
             parent: IssuedToken | None = request.refresh_token
             if parent is None:
-                request.credential.consumed = True
+                if request.credential is not None:  # a device code; not for a code grant
+                    request.credential.consumed = True
                 family = self.state.start_family(
                     request.client.get_client_id(), request.user, token.get("scope", DEFAULT_SCOPE)
                 )

@@ -59,7 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="device grant polling interval (default %(default)s)",
     )
     add("--user", default=DEFAULT_USER, help="who approves device codes (default %(default)s)")
-    add("--auto-approve", action="store_true", help="approve device codes on their first poll")
+    add("--auto-approve", action="store_true",
+        help="approve device codes on their first poll and browser sign-ins at once")
+    add("--no-device-grant", action="store_true",
+        help="turn the device grant off (refused with unauthorized_client), as some "
+        "organisations do: clients must sign in through the browser")
     add(
         "--client",
         action="append",
@@ -112,6 +116,7 @@ def config_from_args(args: argparse.Namespace) -> DevServerConfig:
         quirks=args.quirks,
         split_discovery=args.split_discovery,
         revoke_on_rotate=args.revoke_on_rotate,
+        device_grant=not args.no_device_grant,
     )
 
 

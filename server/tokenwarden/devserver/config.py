@@ -42,6 +42,8 @@ class DevServerConfig:
     split_discovery: bool = False
     #: Answer like this provider on the wire (``quirks.QUIRK_NAMES``); None: standard.
     quirks: str | None = None
+    #: Offer the device grant; off, it is refused like an admin who turned it off.
+    device_grant: bool = True
 
     def __post_init__(self) -> None:
         if self.access_token_ttl <= 0:

@@ -20,7 +20,7 @@ EpochClock = Callable[[], float]
 
 #: Granted when a client asks for no scope (RFC 6749 3.3 allows a default).
 DEFAULT_SCOPE = "openid profile email"
-SUPPORTED_GRANT_TYPES = (DEVICE_CODE_GRANT_TYPE, "refresh_token")
+SUPPORTED_GRANT_TYPES = (DEVICE_CODE_GRANT_TYPE, "refresh_token", "authorization_code")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return self.client_id
 
     def get_default_redirect_uri(self) -> None:
-        """No redirect URIs: the dev server only speaks the device grant."""
+        """No default: a native app names its loopback redirect URI every time."""
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str:
@@ -63,8 +63,10 @@ class Client(ClientMixin):  # type: ignore[misc]
         return scope or DEFAULT_SCOPE
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        """No redirect URIs are registered."""
-        return False
+        """Loopback redirect URIs on any port (RFC 8252 §7.3), as for a native app."""
+        from .codegrant import is_loopback_redirect
+
+        return is_loopback_redirect(redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
         """Compare the secret in constant time."""
@@ -77,11 +79,11 @@ class Client(ClientMixin):  # type: ignore[misc]
         return (method != "none") if self.secret is not None else (method == "none")
 
     def check_response_type(self, response_type: str) -> bool:
-        """No authorization endpoint, so no response types."""
-        return False
+        """The authorization code flow only."""
+        return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
-        """Device code and refresh token grants only."""
+        """Device code, authorization code and refresh token grants."""
         return grant_type in SUPPORTED_GRANT_TYPES
 
 

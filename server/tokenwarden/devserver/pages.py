@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from http import HTTPStatus
 
@@ -38,6 +39,29 @@ def device_page(user_code: str, user_label: str, message: str | None = None) -> 
         "tokenwarden development server: not for production use.</p>"
     )
     return _document("tokenwarden devserver: connect a device", body)
+
+
+def consent_page(params: Mapping[str, str], user_label: str, message: str | None = None) -> str:
+    """The authorization page: what the client asks for, with Approve and Deny buttons."""
+    notice = f"<p><strong>{escape(message)}</strong></p>" if message else ""
+    hidden = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">'
+        for k, v in params.items() if k != "action"
+    )
+    client = escape(params.get("client_id", "an application"))
+    scope = escape(params.get("scope", "") or "the default scopes")
+    body = (
+        "<h1>Sign in</h1>"
+        f"{notice}"
+        f"<p><strong>{client}</strong> asks for access to: {scope}.</p>"
+        f'<form method="post" action="/authorize">{hidden}'
+        '<button type="submit" name="action" value="approve">Approve</button>'
+        '<button type="submit" name="action" value="deny">Deny</button>'
+        "</form>"
+        f'<p class="note">Signing in as {escape(user_label)}. '
+        "tokenwarden development server: not for production use.</p>"
+    )
+    return _document("tokenwarden devserver: sign in", body)
 
 
 def result_page(approved: bool) -> str:

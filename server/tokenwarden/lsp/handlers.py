@@ -50,10 +50,10 @@ def answers(handler: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
 
 @answers
 async def login(ls: TokenwardenServer, *arguments: Any) -> dict[str, Any]:
-    """``tokenwarden.login``: start a device sign-in; the outcome comes as a status."""
+    """``tokenwarden.login``: start a sign-in; the outcome comes as a status."""
     request = protocol.parse_login(protocol.command_argument(arguments))
     return await ls.begin_login(request.profile, open_browser=request.open_browser,
-                                force=request.force)
+                                force=request.force, flow=request.flow)
 
 
 @answers

@@ -23,9 +23,12 @@ from tokenwarden.errors import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from tokenwarden.browserflow import BrowserAuthorization
     from tokenwarden.oauth import DeviceAuthorization
     from tokenwarden.session import IssuedToken
-    from tokenwarden.status import Status
+    from tokenwarden.status import LoginInfo, Status
 
 PROTOCOL_VERSION = 1
 SETTINGS_SECTION = "tokenwarden"
@@ -56,6 +59,9 @@ REQUEST_FAILED = -32803
 # Actions of the window/showMessageRequest before a session ends.
 SIGN_IN_ACTION = "Sign in"
 LATER_ACTION = "Later"
+
+#: ``flow`` of tokenwarden.login (as the profile key of the same name).
+LOGIN_FLOWS = ("auto", "browser", "device")
 
 DEFAULT_MIN_VALIDITY_SECONDS = 60.0
 DEFAULT_RETRY_AFTER_SECONDS = 5.0
@@ -115,11 +121,12 @@ class ProfileRequest:
 
 @dataclass(frozen=True)
 class LoginRequest:
-    """``tokenwarden.login {profile?, openBrowser?, force?}``."""
+    """``tokenwarden.login {profile?, openBrowser?, force?, flow?}``."""
 
     profile: str | None = None
     open_browser: bool | None = None
     force: bool = False
+    flow: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,12 +173,18 @@ def parse_profile_request(raw: Any) -> ProfileRequest:
 
 
 def parse_login(raw: Any) -> LoginRequest:
-    """``{profile?, openBrowser?, force?}``."""
+    """``{profile?, openBrowser?, force?, flow?}``."""
     params = _object(raw)
+    flow = params.get("flow")
+    if flow is not None and flow not in LOGIN_FLOWS:
+        raise invalid_params(f"flow must be one of {', '.join(LOGIN_FLOWS)}, not "
+                             f"{flow!r}" if isinstance(flow, str) else
+                             f"flow must be a string, not {_json_type(flow)}")
     return LoginRequest(
         profile=_profile(params),
         open_browser=_bool(params, "openBrowser", None),
         force=bool(_bool(params, "force", False)),
+        flow=flow,
     )
 
 
@@ -269,15 +282,44 @@ def token_result(issued: IssuedToken) -> dict[str, Any]:
     }
 
 
-def login_started(profile: str, authorization: DeviceAuthorization) -> dict[str, Any]:
-    """The result of ``tokenwarden.login`` when a device-code flow began (no device code)."""
+def login_started(profile: str,
+                  authorization: DeviceAuthorization | BrowserAuthorization) -> dict[str, Any]:
+    """The result of ``tokenwarden.login`` when a sign-in began (never the device code)."""
+    from tokenwarden.browserflow import BrowserAuthorization
+
+    if isinstance(authorization, BrowserAuthorization):
+        return {
+            "profile": profile,
+            "flow": "browser",
+            "authorizationUri": authorization.authorization_uri,
+            "expiresIn": authorization.expires_in,
+        }
     return {
         "profile": profile,
+        "flow": "device",
         "userCode": authorization.user_code,
         "verificationUri": authorization.verification_uri,
         "verificationUriComplete": authorization.verification_uri_complete,
         "expiresIn": authorization.expires_in,
         "interval": authorization.interval,
+    }
+
+
+def login_joined(profile: str, login: LoginInfo, now: datetime) -> dict[str, Any]:
+    """The result of ``tokenwarden.login`` that joined a sign-in already in progress."""
+    left = max(0.0, round((login.expires_at - now).total_seconds(), 3))
+    if login.authorization_uri is not None:
+        return {"profile": profile, "flow": "browser", "authorizationUri": login.authorization_uri,
+                "expiresIn": left, "joined": True}
+    return {
+        "profile": profile,
+        "flow": "device",
+        "userCode": login.user_code,
+        "verificationUri": login.verification_uri,
+        "verificationUriComplete": login.verification_uri_complete,
+        "expiresIn": left,
+        "interval": login.interval,
+        "joined": True,
     }
 
 

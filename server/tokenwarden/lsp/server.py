@@ -302,19 +302,41 @@ class TokenwardenServer(LanguageServer):
 
     async def begin_login(
         self, profile: str | None, *, open_browser: bool | None = None, force: bool = False,
+        flow: str | None = None,
     ) -> dict[str, Any]:
-        """Start a device sign-in (or return the status when already signed in)."""
+        """Start a sign-in (or return the status when already signed in)."""
         name = self.profile_name(profile)
         self.sign_in_ui.expect(name, open_browser)
         try:
-            started = await self.sessions.start_login(name, force=force)
+            started = await self.sessions.start_login(
+                name, force=force, flow=flow, browser_possible=self.browser_possible(open_browser))
         finally:
             self.sign_in_ui.expect(name, None)
         self.watch(name)
         if isinstance(started, Status):
+            if started.state is SessionState.SIGNING_IN and started.login is not None:
+                log.info("sign-in of profile %s already in progress; joined it", name)
+                return protocol.login_joined(name, started.login, self.now())
             return protocol.status_payload(started)
         log.info("sign-in of profile %s started; waiting for approval", name)
         return protocol.login_started(name, started)
+
+    def browser_possible(self, open_browser: bool | None) -> bool:
+        """Whether ``auto`` may sign in through the browser from this window.
+
+        The editor must open URLs for us (``window/showDocument``), be allowed to,
+        and run on a desktop of the machine this server runs on: in an SSH session,
+        a dev container or a codespace the loopback redirect would miss the browser,
+        and a terminal editor on a console has no browser to open.
+        """
+        import os
+        import sys
+
+        from tokenwarden.flowchoice import desktop_session
+
+        allowed = self.options.open_browser if open_browser is None else open_browser
+        return (allowed and self.client.supports_show_document
+                and desktop_session(os.environ, sys.platform))
 
     async def sign_in_for_user(self, profile: str) -> None:
         """The user chose "Sign in" in a prompt: start the flow, or say why not."""

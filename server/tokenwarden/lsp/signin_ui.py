@@ -31,9 +31,19 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 REPORT_EVERY_SECONDS = 60.0
 
 
-def sign_in_instructions(login: LoginInfo) -> str:
-    """'Enter code WDJB-MJHT at https://…'."""
+def sign_in_instructions(login: LoginInfo, opened: bool = True) -> str:
+    """'Enter code WDJB-MJHT at https://…', or 'Waiting for the browser…'."""
+    if login.authorization_uri is not None:
+        if opened:
+            return "Waiting for the browser…"
+        return f"Open {login.authorization_uri} in your browser to sign in"
     return f"Enter code {login.user_code} at {login.verification_uri}"
+
+
+def page_to_open(login: LoginInfo) -> str:
+    """The address the browser is sent to."""
+    return (login.authorization_uri or login.verification_uri_complete
+            or login.verification_uri or "")
 
 
 def sign_in_outcome(status: Status, superseded: bool) -> tuple[bool, str]:
@@ -72,16 +82,16 @@ class _SignInView:
         with_progress = await self.client.create_progress(self.token)
         if with_progress:
             self.client.progress(self.token, types.WorkDoneProgressBegin(
-                title=f"Sign in to {self.profile}", message=sign_in_instructions(self.login),
+                title=f"Sign in to {self.profile}",
+                message=sign_in_instructions(self.login, opened=self.open_browser),
                 cancellable=True,
             ))
         else:
             self.client.show_message(types.MessageType.Info, self._plain_instructions())
         # The browser opens alongside: a client slow to answer showDocument (or never
         # answering) must not hold up the progress or its end.
-        browser = asyncio.ensure_future(self.client.show_document(
-            self.login.verification_uri_complete or self.login.verification_uri,
-        )) if self.open_browser and not self.ended.is_set() else None
+        browser = (asyncio.ensure_future(self.client.show_document(page_to_open(self.login)))
+                   if self.open_browser and not self.ended.is_set() else None)
         ended = asyncio.ensure_future(self.ended.wait())
         opened = False
         try:
@@ -106,14 +116,18 @@ class _SignInView:
             self.client.show_message(kind, f"tokenwarden: {line}")
 
     def _report(self, opened: bool) -> None:
-        left = (self.login.expires_at - self.now()).total_seconds()
-        prefix = "Browser opened · " if opened else ""
-        self.client.progress(self.token, types.WorkDoneProgressReport(
-            message=f"{prefix}{sign_in_instructions(self.login)} · code expires in "
-                    f"{humanize(left)}",
-        ))
+        left = humanize((self.login.expires_at - self.now()).total_seconds())
+        if self.login.authorization_uri is not None:
+            message = f"{sign_in_instructions(self.login, opened)} · {left} left"
+        else:
+            prefix = "Browser opened · " if opened else ""
+            message = f"{prefix}{sign_in_instructions(self.login)} · code expires in {left}"
+        self.client.progress(self.token, types.WorkDoneProgressReport(message=message))
 
     def _plain_instructions(self) -> str:
+        if self.login.authorization_uri is not None:
+            return (f"tokenwarden: to sign in to profile '{self.profile}', open "
+                    f"{self.login.authorization_uri} in your browser")
         return (f"tokenwarden: to sign in to profile '{self.profile}', open "
                 f"{self.login.verification_uri} and enter the code {self.login.user_code}")
 
@@ -140,12 +154,13 @@ class SignInPresenter:
         """Start, keep or end the view of ``status.profile``."""
         view = self._views.get(status.profile)
         login = status.login if status.state is SessionState.SIGNING_IN else None
-        if view is not None and (login is None or login.user_code != view.login.user_code):
+        if view is not None and (login is None or login != view.login):
             view.finish(status, superseded=login is not None)
             del self._views[status.profile]
             view = None
         if login is not None and view is None:
-            browser = self._browser.pop(status.profile, self.open_browser)
+            # A sign-in another window started has had its browser opened there already.
+            browser = self._browser.pop(status.profile, self.open_browser) and not login.elsewhere
             view = _SignInView(self._client, status, login, browser, self._now)
             self._views[status.profile] = view
             self._spawn(view.run(), f"sign-in view of {status.profile}")

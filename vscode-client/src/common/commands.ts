@@ -7,7 +7,7 @@ import type * as vscode from 'vscode';
 import { AUTH_PROVIDER_ID } from './authProvider';
 import { writePrivateFile } from './privateFile';
 import { errorMessage } from './logging';
-import { ServerCommands, type Status } from './protocol';
+import { isDeviceLogin, ServerCommands, type Status } from './protocol';
 import { ServerNotRunningError, type TokenwardenServer } from './server';
 import { hasSession } from './sessionModel';
 import { SignInFailedError, type SignInFlow } from './signIn';
@@ -152,7 +152,10 @@ async function statusMenu(ctx: CommandContext): Promise<void> {
   const items: MenuItem[] = [];
   if (status?.state === 'signingIn') {
     items.push(
-      { label: '$(copy) Copy code and open browser', run: () => ctx.signInFlow.copyCodeAndOpenBrowser(profile) },
+      {
+        label: isDeviceLogin(status.login) ? '$(copy) Copy code and open browser' : '$(link-external) Open the sign-in page again',
+        run: () => ctx.signInFlow.copyCodeAndOpenBrowser(profile),
+      },
       { label: '$(close) Cancel sign-in', run: () => ctx.signInFlow.cancel(profile) },
     );
   }

@@ -47,13 +47,32 @@ export interface LastError {
   at: string;
 }
 
-/** A device-code sign-in in progress (status `signingIn`). */
+/** The two ways to sign in: a device code, or the browser with a loopback redirect. */
+export type SignInFlowKind = 'device' | 'browser';
+
+/** A sign-in in progress (status `signingIn`), in this or another process sharing the store. */
 export interface LoginInfo {
+  /** Absent from servers older than the browser flow: then `device`. */
+  flow?: SignInFlowKind;
+  /** The device code's fields; null for a browser sign-in. */
+  userCode: string | null;
+  verificationUri: string | null;
+  verificationUriComplete: string | null;
+  /** The page the browser was sent to (browser sign-in), else null or absent. */
+  authorizationUri?: string | null;
+  /** RFC 3339 UTC: when the user code (or the wait for the browser) expires. */
+  expiresAt: string | null;
+}
+
+/** A device-code sign-in in progress: the code and where to enter it. */
+export interface DeviceLoginInfo extends LoginInfo {
   userCode: string;
   verificationUri: string;
-  verificationUriComplete: string | null;
-  /** RFC 3339 UTC: when the user code expires. */
-  expiresAt: string | null;
+}
+
+/** True for a device-code sign-in (the user code is set). */
+export function isDeviceLogin(login: LoginInfo | null | undefined): login is DeviceLoginInfo {
+  return login !== null && login !== undefined && typeof login.userCode === 'string' && typeof login.verificationUri === 'string';
 }
 
 /** The status object carried by every status-bearing reply and notification. */
@@ -78,6 +97,8 @@ export interface LoginParams {
   profile?: string;
   openBrowser?: boolean;
   force?: boolean;
+  /** Overrides the profile's `flow` (`auto`: the server picks). */
+  flow?: SignInFlowKind | 'auto';
 }
 
 /** Result of `tokenwarden.login` when a device-code flow was started. */
@@ -92,8 +113,20 @@ export interface LoginStarted {
   interval: number;
 }
 
+/** Result of `tokenwarden.login` when a browser sign-in was started (or joined). */
+export interface BrowserLoginStarted {
+  profile: string;
+  flow: 'browser';
+  /** The provider's sign-in page; the server has already asked the client to open it. */
+  authorizationUri: string;
+  /** Seconds until the server stops waiting for the browser. */
+  expiresIn: number;
+  /** True when this joined a sign-in already running (no second tab should open). */
+  joined?: boolean;
+}
+
 /** `tokenwarden.login` returns the status object when already signed in and not forced. */
-export type LoginResult = LoginStarted | Status;
+export type LoginResult = LoginStarted | BrowserLoginStarted | Status;
 
 export interface CancelLoginParams {
   profile?: string;
@@ -194,6 +227,11 @@ export function normalizeStatus(value: Status): Status {
 }
 
 /** True when a `tokenwarden.login` result says a device-code flow started. */
+/** True when `value` is a started (or joined) browser sign-in. */
+export function isBrowserLoginStarted(value: unknown): value is BrowserLoginStarted {
+  return isObject(value) && value.flow === 'browser' && typeof value.authorizationUri === 'string';
+}
+
 export function isLoginStarted(value: unknown): value is LoginStarted {
   return isObject(value) && typeof value.userCode === 'string' && typeof value.verificationUri === 'string';
 }

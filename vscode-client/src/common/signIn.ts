@@ -14,10 +14,13 @@
 import type * as vscode from 'vscode';
 import { errorMessage, type Log } from './logging';
 import {
+  isBrowserLoginStarted,
+  isDeviceLogin,
   isLoginStarted,
   isStatus,
   ServerCommands,
   type CancelLoginResult,
+  type DeviceLoginInfo,
   type LoginInfo,
   type LoginResult,
   type Status,
@@ -30,6 +33,7 @@ import type { StatusStore } from './statusStore';
 import {
   isWindowFocused,
   openExternal,
+  remoteName,
   setStatusBarMessage,
   showErrorMessage,
   showInformationMessage,
@@ -37,6 +41,7 @@ import {
 } from './vscodeapi';
 
 export const COPY_AND_OPEN = 'Copy code and open browser';
+export const OPEN_AGAIN = 'Open the sign-in page again';
 const TRY_AGAIN = 'Try again';
 /** Grace after the user code expires before the client stops waiting for the server's verdict. */
 const OUTCOME_GRACE_MS = 30_000;
@@ -92,7 +97,25 @@ export class SignInFlow implements vscode.Disposable {
       profile,
       openBrowser: this.options().openBrowser,
       force,
+      // In a remote window the loopback redirect would land on the remote host, not
+      // where the browser is: sign in with a device code there (docs/signin.md).
+      ...(remoteName() !== undefined ? { flow: 'device' } : {}),
     });
+    if (isBrowserLoginStarted(result)) {
+      const presented = this.present(profile, {
+        flow: 'browser',
+        userCode: null,
+        verificationUri: null,
+        verificationUriComplete: null,
+        authorizationUri: result.authorizationUri,
+        expiresAt: new Date(Date.now() + result.expiresIn * 1000).toISOString(),
+      });
+      const outcome = await presented.outcome;
+      if (outcome !== undefined && hasSession(outcome)) {
+        return outcome;
+      }
+      throw new SignInFailedError(outcomeMessage(outcome), outcome);
+    }
     if (!isLoginStarted(result)) {
       if (isStatus(result) && hasSession(result)) {
         return result;
@@ -115,8 +138,10 @@ export class SignInFlow implements vscode.Disposable {
   /** Copies the code of the profile's running sign-in and opens the browser (no second tab). */
   async copyCodeAndOpenBrowser(profile: string): Promise<void> {
     const login = this.store.get(profile)?.login;
-    if (login !== null && login !== undefined) {
+    if (isDeviceLogin(login)) {
       await this.copyAndOpen(login, 0);
+    } else if (login?.authorizationUri) {
+      await openExternal(login.authorizationUri);
     }
   }
 
@@ -153,14 +178,18 @@ export class SignInFlow implements vscode.Disposable {
 
   /** Shows the code and the progress once per login; the same login asked twice returns the first. */
   private present(profile: string, login: LoginInfo): PresentedLogin {
-    const key = `${profile}:${login.userCode}`;
+    const key = `${profile}:${login.userCode ?? login.authorizationUri ?? 'browser'}`;
     const existing = this.presented.get(key);
     if (existing !== undefined) {
       return existing;
     }
     const startedAt = Date.now();
     // The code first: if VS Code holds back toasts that come in a burst, it keeps the first ones.
-    this.showCode(login, startedAt);
+    if (isDeviceLogin(login)) {
+      this.showCode(login, startedAt);
+    } else {
+      this.showBrowserWait(profile, login);
+    }
     const outcome = this.showProgress(profile, login);
     const presented: PresentedLogin = { profile, login, startedAt, outcome };
     this.presented.set(key, presented);
@@ -168,7 +197,18 @@ export class SignInFlow implements vscode.Disposable {
     return presented;
   }
 
-  private showCode(login: LoginInfo, startedAt: number): void {
+  /** A browser sign-in: the server already opened the page; one way back to it, no code. */
+  private showBrowserWait(profile: string, login: LoginInfo): void {
+    const uri = login.authorizationUri;
+    const message = `tokenwarden: finish signing in to ${profile} in your browser; this window follows when you are done.`;
+    void showInformationMessage(message, ...(uri ? [OPEN_AGAIN] : [])).then(async (choice) => {
+      if (choice === OPEN_AGAIN && uri && this.store.get(profile)?.state === 'signingIn') {
+        await openExternal(uri);
+      }
+    });
+  }
+
+  private showCode(login: DeviceLoginInfo, startedAt: number): void {
     const message = `tokenwarden: to sign in, enter the code ${login.userCode} at ${login.verificationUri}`;
     const key = `${login.userCode}`;
     void showInformationMessage(message, COPY_AND_OPEN).then(async (choice) => {
@@ -184,7 +224,7 @@ export class SignInFlow implements vscode.Disposable {
     });
   }
 
-  private async copyAndOpen(login: LoginInfo, since: number): Promise<void> {
+  private async copyAndOpen(login: DeviceLoginInfo, since: number): Promise<void> {
     await writeClipboard(login.userCode);
     const target = login.verificationUriComplete ?? login.verificationUri;
     if (this.serverOpened(login, since)) {
@@ -201,7 +241,7 @@ export class SignInFlow implements vscode.Disposable {
    * URI only when it came around this sign-in (it may arrive just before the
    * login reply).
    */
-  private serverOpened(login: LoginInfo, since: number): boolean {
+  private serverOpened(login: DeviceLoginInfo, since: number): boolean {
     const opened = this.lastExternalOpen;
     if (opened === undefined) {
       return false;

@@ -5,7 +5,7 @@
  * renders it. Time left is the one thing computed here, from `expiresAt`,
  * so the item can count down locally without asking the server.
  */
-import type { Status } from './protocol';
+import { isDeviceLogin, type Status } from './protocol';
 
 /** Theme colour ids of the status bar backgrounds VS Code allows. */
 export type StatusBackground = 'statusBarItem.warningBackground' | 'statusBarItem.errorBackground';
@@ -91,7 +91,11 @@ function tooltipLines(status: Status, now: Date, ending = false): string[] {
     lines.push(`Token expires at ${status.expiresAt}${left === undefined ? '' : ` (${left})`}`);
   }
   if (status.login !== null && status.state === 'signingIn') {
-    lines.push(`Enter code ${status.login.userCode} at ${status.login.verificationUri}`);
+    lines.push(
+      isDeviceLogin(status.login)
+        ? `Enter code ${status.login.userCode} at ${status.login.verificationUri}`
+        : `Finish signing in in the browser${status.login.authorizationUri ? ` (${hostOf(status.login.authorizationUri)})` : ''}`,
+    );
   }
   if (status.lastError !== null) {
     lines.push(`Last error: ${status.lastError.message} (${status.lastError.code}, ${status.lastError.at})`);
@@ -111,7 +115,7 @@ export function renderStatus(status: Status, now: Date, warnBeforeMs = DEFAULT_W
     case 'signedOut':
       return { text: '$(account) tokenwarden: Sign in', tooltip, background: undefined };
     case 'signingIn': {
-      const code = status.login?.userCode;
+      const code = isDeviceLogin(status.login) ? status.login.userCode : undefined;
       return {
         text: code === undefined ? '$(sync~spin) tokenwarden: signing in' : `$(sync~spin) tokenwarden: ${code}`,
         tooltip,
@@ -194,4 +198,13 @@ export function renderStarting(): StatusView {
 /** The server's reason, without a "sign-in failed:" of its own (the notification says it once). */
 export function failureReason(message: string): string {
   return message.replace(/^(tokenwarden:\s*)?sign-in failed:\s*/i, '');
+}
+
+/** The host of a URL, for a short line (the whole authorization URL is long). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

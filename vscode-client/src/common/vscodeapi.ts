@@ -34,6 +34,11 @@ export function showErrorMessage<T extends string>(message: string, ...items: T[
   return vscode.window.showErrorMessage(message, ...items);
 }
 
+/** The remote (ssh-remote, dev-container, …) this window works in, or undefined for a local one. */
+export function remoteName(): string | undefined {
+  return vscode.env.remoteName;
+}
+
 export function showSaveDialog(options: vscode.SaveDialogOptions): Thenable<vscode.Uri | undefined> {
   return vscode.window.showSaveDialog(options);
 }

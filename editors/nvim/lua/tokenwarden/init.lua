@@ -176,6 +176,15 @@ end
 -- ------------------------------------------------------------------ UI pieces
 
 local function announce_code(login)
+  if login and is_nil(login.userCode) and not is_nil(login.authorizationUri) then
+    -- A browser sign-in: the server asked the editor to open the page already.
+    S.login = login
+    if S.last_code ~= login.authorizationUri then
+      S.last_code = login.authorizationUri
+      notify('sign in in your browser (if it did not open: ' .. login.authorizationUri .. ')')
+    end
+    return
+  end
   if not login or is_nil(login.userCode) then
     return
   end
@@ -545,16 +554,19 @@ end
 
 -- ------------------------------------------------------------------ commands
 
---- :TokenwardenSignIn — starts the device-code flow (returns at once; the
---- outcome arrives as a status change). opts: {profile?, force?, openBrowser?}
+--- :TokenwardenSignIn — starts the sign-in, in the browser or with a device code
+--- (returns at once; the outcome arrives as a status change).
+--- opts: {profile?, force?, openBrowser?, flow? = 'auto' | 'browser' | 'device'}
 function M.sign_in(opts, cb)
   opts = opts or {}
   M.execute('tokenwarden.login', {
     profile = opts.profile, force = opts.force or nil, openBrowser = opts.openBrowser,
+    flow = opts.flow,
   }, function(err, result)
     if err then
       report_error('Sign-in', err)
-    elseif type(result) == 'table' and not is_nil(result.userCode) then
+    elseif type(result) == 'table' and (not is_nil(result.userCode)
+        or not is_nil(result.authorizationUri)) then
       announce_code(result)
     elseif type(result) == 'table' then
       set_status(result)
