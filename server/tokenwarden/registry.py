@@ -99,9 +99,10 @@ class ProfileSession:
 
     def state(self, now: datetime) -> SessionState:
         """The profile's state, as the status bar shows it."""
-        if self.mismatch is not None and self.login_shown(now) is None:
+        shown = self.login_shown(now)
+        if self.mismatch is not None and shown is None:
             return SessionState.EXPIRED
-        return session_state(self.record, signing_in=self.login_shown(now) is not None,
+        return session_state(self.record, signing_in=shown is not None,
                              refreshing=self.refreshing, now=now)
 
     def login_shown(self, now: datetime) -> LoginInfo | None:
@@ -285,7 +286,7 @@ class SessionRegistry:
     def status_of(self, session: ProfileSession) -> Status:
         """The profile's status from what this process knows (no I/O)."""
         now = self.clock.now()
-        if session.mismatch is not None and session.login is None:
+        if session.mismatch is not None and session.login_shown(now) is None:
             return self._mismatch_status(session, now)
         record = session.record
         profile = session.profile
