@@ -8,7 +8,7 @@ repo=$(pwd)
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "system packages (editors for the editor tests, Glewlwyd for the interop tests)"
+step "system packages (editors for the editor tests, Glewlwyd for the interop tests, gnome-keyring + dbus)"
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   need=()
   command -v nvim >/dev/null || need+=(neovim)
@@ -21,6 +21,9 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   # The scale test: libfaketime moves every process's wall clock at a simulated suspend.
   [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
   command -v curl >/dev/null || need+=(curl)
+  # store = "keyring" tests: a private gnome-keyring (Secret Service) inside dbus-run-session
+  command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+  command -v dbus-run-session >/dev/null || need+=(dbus)
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -63,6 +63,8 @@ class Profile:
     extra: Mapping[str, str] = field(default_factory=dict)
     #: Upstream statuses that mean "this token was refused" to the proxy and ``exec``.
     rejected_statuses: frozenset[int] = frozenset({401})
+    #: "auto" | "keyring" | "file"; None: the config's top-level ``store``.
+    store: str | None = None
 
     @property
     def scope(self) -> str:
@@ -91,6 +93,13 @@ class Config:
     source: str | None = None
     #: ``source`` names a config.toml that does not exist (yet).
     file_missing: bool = False
+    #: Top-level ``store``: where a profile without its own ``store`` keeps its tokens.
+    store: str = "auto"
+
+    def store_of(self, profile: str) -> str:
+        """The ``store`` setting that applies to a profile."""
+        found = self.profiles.get(profile)
+        return (found.store if found is not None and found.store else None) or self.store
 
     def profile(self, name: str | None = None) -> Profile:
         """The named profile, or the default one; ConfigError when it does not exist."""
@@ -179,7 +188,7 @@ def _rejected_statuses(value: object, *, profile: str, file: str | None) -> froz
 
 PROFILE_KEYS = frozenset(
     {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
-     "token_endpoint_auth_method", "rejected_statuses", "flow"}
+     "token_endpoint_auth_method", "rejected_statuses", "flow", "store"}
     | set(ENDPOINT_KEYS)
 )
 #: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
@@ -230,6 +239,8 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
     if "rejected_statuses" in raw:
         values["rejected_statuses"] = _rejected_statuses(raw["rejected_statuses"], profile=name,
                                                          file=file)
+    if "store" in raw:
+        values["store"] = _store(raw["store"], file=file, profile=name, key="store")
     return Profile(**values)
 
 
@@ -277,6 +288,16 @@ def parse_flow(value: object, *, profile: str, file: str | None) -> str:
     return str(value)
 
 
+STORE_CHOICES = ("auto", "keyring", "file")
+
+
+def _store(value: object, *, file: str | None, profile: str | None, key: str) -> str:
+    if value not in STORE_CHOICES:
+        raise ConfigError('must be "auto" (the keyring when usable, else the file), '
+                          '"keyring" or "file"', file=file, profile=profile, key=key)
+    return str(value)
+
+
 def _preset_keys() -> frozenset[str]:
     from tokenwarden.presets import PRESET_PARAMETERS
 
@@ -315,10 +336,10 @@ def parse_policy(raw: object, *, file: str | None) -> PolicySettings:
 
 def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Config:
     """Validate a parsed config document."""
-    unknown = sorted(set(data) - {"profiles", "default_profile", "policy"})
+    unknown = sorted(set(data) - {"profiles", "default_profile", "policy", "store"})
     if unknown:
         raise ConfigError(
-            "unknown top-level key (known: default_profile, profiles, policy)",
+            "unknown top-level key (known: default_profile, profiles, policy, store)",
             file=source, key=unknown[0],
         )
     raw_profiles = data.get("profiles", {})
@@ -335,6 +356,7 @@ def parse_config(data: Mapping[str, Any], *, source: str | None = None) -> Confi
         default_profile=default,
         policy=parse_policy(data.get("policy"), file=source),
         source=source,
+        store=_store(data.get("store", "auto"), file=source, profile=None, key="store"),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from tokenwarden.config import BEHAVIOUR_ENV, Config, Profile, load_config
 from tokenwarden.errors import ConfigError, OAuthError, StoreError
-from tokenwarden.paths import APP_NAME, HOME_ENV, Locations, locations
+from tokenwarden.paths import APP_NAME, HOME_ENV, Locations, locations, unsafe_folder
 from tokenwarden.store import TokenStore
 
 MAX_SKEW_SECONDS = 30.0
@@ -41,7 +41,7 @@ class Finding:
 async def diagnose(profile_name: str | None = None) -> list[Finding]:
     """Run every check; never raises for a problem it can describe."""
     where = locations()
-    findings = _environment()
+    findings = [*_environment(), _folders(where)]  # whatever the config says
     try:
         config = load_config(where)
         findings.extend(_config_file(where))
@@ -52,6 +52,7 @@ async def diagnose(profile_name: str | None = None) -> list[Finding]:
     findings.append(Finding("profile", "ok", f"profile '{profile.name}' → {profile.issuer}"))
     findings.extend(await _provider(profile, config))
     findings.extend(_store(where, profile.name))
+    findings.append(_keyring(where, config, profile.name))
     findings.extend(_servers(where))
     return findings
 
@@ -144,15 +145,50 @@ def _store(where: Locations, name: str) -> list[Finding]:
     return findings
 
 
+def _keyring(where: Locations, config: Config, name: str) -> Finding:
+    """Which store holds the profile's tokens, and whether the keyring can be reached."""
+    from tokenwarden.secretstore import keyring_backend
+
+    setting = config.store_of(name)
+    placed = TokenStore(where.store_dir).placed(name)
+    holds = f"tokens in the {placed[0]}" if placed else "no tokens stored"
+    problem = keyring_backend().unusable()
+    if problem is None:
+        return Finding("keyring", "ok", f"store = \"{setting}\", {holds}; the keyring is "
+                       "reachable and unlocked")
+    detail, _, fix = problem.partition(": ")
+    needed = setting == "keyring" or (placed is not None and placed[0] == "keyring")
+    return Finding("keyring", "fail" if needed else "ok",
+                   f"store = \"{setting}\", {holds}; keyring not usable: {detail}",
+                   fix if needed else None)
+
+
+def _folders(where: Locations) -> Finding:
+    """The home, store, log and runtime folders: nobody else may own or write them."""
+    checked = [(where.data_dir, False), (where.store_dir, True), (where.log_dir, True),
+               (where.runtime_dir, True)]
+    for folder, own in checked:
+        problem = unsafe_folder(folder, strict_owner=own)
+        if problem is not None:
+            detail, _, fix = problem.partition("; ")
+            return Finding("folders", "fail", detail, fix or None)
+    return Finding("folders", "ok", f"{where.data_dir} and the folders in it are yours alone")
+
+
 def _lock(store: TokenStore, name: str) -> Finding:
     import filelock
 
-    lock = store.file_lock(name)
     try:
+        lock = store.file_lock(name)
         lock.acquire(timeout=2)
+    except StoreError as exc:
+        return Finding("lock", "fail", exc.message, "make the store folder writable")
     except filelock.Timeout:
         return Finding("lock", "warn", f"{store.lock_path(name)} is held by another process",
                        "a renewal is in progress; if this persists, look for a hung process")
+    except OSError as exc:
+        return Finding("lock", "fail", f"cannot take the lock {store.lock_path(name)}: "
+                       f"{exc.strerror}", "make the store folder writable")
     lock.release()
     return Finding("lock", "ok", "lock acquired and released")
 

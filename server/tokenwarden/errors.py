@@ -5,6 +5,7 @@
     TokenwardenError                      .retryable, .code, .message
     ├── ConfigError                       bad config.toml or profile (file, profile, key)
     ├── StoreError                        store unreadable, unwritable or too open
+    │   └── NewerStoreFormat              a record written by a newer tokenwarden
     ├── SignInRequired                    no usable session: a person must sign in
     ├── TemporarilyUnavailable            renewal failing transiently; .retry_after
     ├── LoginFailed                       device sign-in ended without tokens
@@ -62,6 +63,12 @@ class StoreError(TokenwardenError):
     """The token store cannot be read or written safely."""
 
     code = "store_error"
+
+
+class NewerStoreFormat(StoreError):
+    """A record of a newer format: upgrade tokenwarden; never delete or replace it."""
+
+    code = "newer_store_format"
 
 
 class SignInRequired(TokenwardenError):

@@ -6,18 +6,28 @@ runs and the provider's own logs: each line carries a correlation id (also shown
 ``lastError.correlationId`` in the status) and the provider's request id when it
 sent one. Lines never hold a token, a refresh token or a device code. The file is
 rotated by size; lines are small enough that O_APPEND keeps them whole.
+
+The log is never written into a folder another user owns or can write, and the file
+is opened with ``O_NOFOLLOW``: a symlink planted in its place (pointing at the
+user's ``.bashrc``, say) makes the append fail instead of writing through it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from tokenwarden.errors import StoreError
+from tokenwarden.paths import unsafe_folder
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "auth-events.jsonl"
 MAX_BYTES = 1024 * 1024
@@ -32,6 +42,7 @@ class AuthEventLog:
         self.path = folder / FILE_NAME
         self.process = process or _process_name()
         self.max_bytes = max_bytes
+        self._refused: str | None = None
 
     def record(self, event: str, *, profile: str, outcome: str,
                correlation_id: str | None = None, request_id: str | None = None,
@@ -55,11 +66,18 @@ class AuthEventLog:
             self._append(json.dumps(line, separators=(",", ":")) + "\n")
 
     def _append(self, text: str) -> None:
+        problem = unsafe_folder(self.path.parent, strict_owner=True)
+        if problem is not None:
+            if problem != self._refused:  # say it once per process, not once per event
+                log.warning("not writing the auth event log: %s", problem)
+                self._refused = problem
+            return
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
-            if self.path.stat().st_size + len(text) > self.max_bytes:
+            if self.path.lstat().st_size + len(text) > self.max_bytes:
                 self._rotate()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(self.path, flags, 0o600)
         try:
             os.write(fd, text.encode())
         finally:
@@ -77,9 +95,11 @@ def read_events(folder: Path, profile: str | None = None) -> Iterator[dict[str, 
     """Events of the current file, oldest first (skipping unreadable lines)."""
     path = folder / FILE_NAME
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return
+    except OSError as exc:
+        raise StoreError(f"cannot read the auth event log {path}: {exc.strerror}") from None
     for line in lines:
         event = _parse(line)
         if event is not None and (profile is None or event.get("profile") == profile):
@@ -99,10 +119,14 @@ def follow_events(folder: Path, profile: str | None = None,
         if size < position:
             position = 0  # rotated
         if size > position:
-            with path.open(encoding="utf-8") as handle:
-                handle.seek(position)
-                chunk = handle.read()
-                position = handle.tell()
+            try:
+                with path.open(encoding="utf-8", errors="replace") as handle:
+                    handle.seek(position)
+                    chunk = handle.read()
+                    position = handle.tell()
+            except OSError as exc:
+                raise StoreError(f"cannot read the auth event log {path}: "
+                                 f"{exc.strerror}") from None
             for line in chunk.splitlines():
                 event = _parse(line)
                 if event is not None and (profile is None or event.get("profile") == profile):

@@ -4,8 +4,10 @@ Each language server listens on a Unix socket ``editor-<pid>.sock`` in the user'
 runtime folder (0700; the socket itself 0600). A client (``tokenwarden token --wait``)
 connects, sends one JSON line ``{"profile": NAME}`` and reads one JSON line back.
 The server accepts only peers of the same user (``SO_PEERCRED``), so another local
-user cannot make your editor show prompts. Nothing secret crosses the socket: the
-token is read from the shared store once the sign-in completes.
+user cannot make your editor show prompts; a peer of the same user can only start a
+sign-in that is needed (the editor ignores the request while the session is valid).
+Nothing secret crosses the socket: the token is read from the shared store once the
+sign-in completes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import socket
 import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from tokenwarden.paths import unsafe_folder
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +55,22 @@ class HandoffListener:
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
-        """Listen on the socket (folder 0700, socket 0600)."""
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(self.path.parent, 0o700)
+        """Listen on the socket (folder 0700, socket 0600).
+
+        The umask is never changed: it is process-wide, and an ``await`` lets other
+        tasks run (and create folders and logs) while it would be in force. The socket
+        is bound inside a folder only this user can enter, then made 0600.
+        """
+        folder = self.path.parent
+        problem = unsafe_folder(folder, strict_owner=True)
+        if problem is not None:
+            raise OSError(f"refusing the hand-off folder: {problem}")
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        old_umask = os.umask(0o177)
-        try:
-            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
-        finally:
-            os.umask(old_umask)
+        self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        os.chmod(self.path, 0o600)
 
     async def close(self) -> None:
         """Stop listening and remove the socket file."""
@@ -100,6 +110,8 @@ async def _reply(writer: asyncio.StreamWriter, message: dict[str, object]) -> No
 
 def request_sign_in(runtime_dir: Path, profile: str, timeout: float = 5.0) -> bool:
     """Ask running editors to prompt for sign-in; True when one accepted."""
+    if unsafe_folder(runtime_dir, strict_owner=True) is not None:
+        return False  # a socket there could be anyone's
     try:
         candidates = sorted(runtime_dir.glob(f"{SOCKET_PREFIX}*.sock"),
                             key=lambda p: p.stat().st_mtime, reverse=True)

@@ -3,11 +3,13 @@
 The session manager decides *when* to act; these functions say what a record means
 at a given moment (its session state, when the session ends) and what record a
 token answer produces (rotation keeps the old refresh token when the provider sends
-none, expiry counts from local time).
+none, expiry counts from local time), and whether a stored grant still belongs to
+the profile's provider settings (``binding_mismatch``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,55 @@ from tokenwarden.status import SessionState
 from tokenwarden.store import TokenRecord
 
 if TYPE_CHECKING:
-    from tokenwarden.oauth import TokenResponse
+    from tokenwarden.oauth import Endpoints, TokenResponse
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or "").rstrip("/") == (b or "").rstrip("/")
+
+
+def binding_mismatch(record: TokenRecord, profile: Profile,
+                     endpoints: Endpoints | None = None) -> str | None:
+    """The provider setting that differs from the one the grant was obtained with, or None.
+
+    Without ``endpoints`` only what the profile states explicitly is compared, which
+    costs nothing (the ``token`` fast path); with the resolved endpoints (discovery
+    done, before anything is sent) the discovered ones are compared too. A record
+    written before grant binding existed has no endpoints: only its issuer and
+    client are compared, and the binding is filled at its next write.
+    """
+    if not _same_url(record.issuer, profile.issuer):
+        return "issuer"
+    if record.client_id and record.client_id != profile.client_id:
+        return "client_id"
+    if record.token_endpoint is None:
+        return None
+    token_endpoint = endpoints.token_endpoint if endpoints else profile.token_endpoint
+    if token_endpoint and not _same_url(token_endpoint, record.token_endpoint):
+        return "token_endpoint"
+    revocation = endpoints.revocation_endpoint if endpoints else profile.revocation_endpoint
+    if (endpoints is not None or revocation) and not _same_url(
+        revocation, record.revocation_endpoint
+    ):
+        return "revocation_endpoint"
+    return None
+
+
+def settings_changed_message(profile: str) -> str:
+    """What a profile whose stored grant no longer matches its settings reports."""
+    return f"the provider settings of profile {profile} changed since sign-in: sign in again"
+
+
+def bound(record: TokenRecord, profile: Profile, endpoints: Endpoints) -> TokenRecord:
+    """``record`` with its binding filled where it has none (records from before binding)."""
+    if record.token_endpoint is not None and record.client_id:
+        return record
+    return replace(
+        record, client_id=record.client_id or profile.client_id,
+        token_endpoint=record.token_endpoint or endpoints.token_endpoint,
+        revocation_endpoint=record.revocation_endpoint if record.token_endpoint
+        else endpoints.revocation_endpoint,
+    )
 
 
 def expired(record: TokenRecord, now: datetime) -> bool:
@@ -82,8 +132,13 @@ def expiry_of(response: TokenResponse, now: datetime) -> datetime | None:
 def record_from_response(
     previous: TokenRecord | None, response: TokenResponse, now: datetime,
     *, account: str | None = None, profile: Profile | None = None,
+    endpoints: Endpoints | None = None,
 ) -> TokenRecord:
-    """The record after a token answer: a new generation, or a first record at sign-in."""
+    """The record after a token answer: a new generation, or a first record at sign-in.
+
+    With ``endpoints`` (those the answer came from) a first record is bound to them,
+    and a record from before grant binding gets its binding.
+    """
     refresh_expires = (
         now + timedelta(seconds=response.refresh_token_expires_in)
         if response.refresh_token_expires_in else
@@ -114,8 +169,10 @@ def record_from_response(
     if previous is not None:
         if account:
             values["account"] = account
-        return previous.next_generation(**values)
+        renewed = previous.next_generation(**values)
+        return bound(renewed, profile, endpoints) if profile and endpoints else renewed
     if profile is None:
         raise ValueError("a first record needs its profile")
-    return TokenRecord(profile=profile.name, issuer=profile.issuer,
-                       client_id=profile.client_id, account=account, generation=1, **values)
+    first = TokenRecord(profile=profile.name, issuer=profile.issuer,
+                        client_id=profile.client_id, account=account, generation=1, **values)
+    return bound(first, profile, endpoints) if endpoints else first

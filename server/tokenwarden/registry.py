@@ -5,6 +5,11 @@ The session manager (``session.py``) is one owner made of parts: renewal
 (``watch.py``). They all work on the ``ProfileSession`` objects kept here, read
 the store through ``SessionRegistry.current`` (one ``stat`` when nothing changed),
 and announce every change through ``publish``.
+
+A stored grant is used only by a profile whose provider settings match those it
+was obtained with (``lifecycle.binding_mismatch``): otherwise the record is left on
+disk untouched, the profile reads as ``expired`` with the reason, and nothing of
+the grant is sent anywhere.
 """
 
 from __future__ import annotations
@@ -18,18 +23,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tokenwarden import sharedlogin
-from tokenwarden.clock import Clock
+from tokenwarden.clock import Clock, utc_iso
 from tokenwarden.config import Config, Profile
-from tokenwarden.errors import TemporarilyUnavailable
+from tokenwarden.errors import SignInRequired, StoreError, TemporarilyUnavailable
 from tokenwarden.events import AuthEventLog
-from tokenwarden.lifecycle import is_refreshable, session_end, session_state
+from tokenwarden.lifecycle import (
+    binding_mismatch,
+    is_refreshable,
+    session_end,
+    session_state,
+    settings_changed_message,
+)
 from tokenwarden.policy import RenewalPolicy, renew_at
 from tokenwarden.sharedlogin import SharedSignIn
 from tokenwarden.status import EDITOR, LoginInfo, SessionState, Status, Wording, describe
 from tokenwarden.store import LastError, TokenRecord, TokenStore
 
 if TYPE_CHECKING:
-    from tokenwarden.oauth import OAuthClient
+    from tokenwarden.oauth import Endpoints, OAuthClient
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +92,17 @@ class ProfileSession:
     warned_for: tuple[datetime, bool] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     loop_task: asyncio.Task[None] | None = None
+    #: The stored grant belongs to other provider settings (the key that differs).
+    mismatch: str | None = None
+    #: The endpoints resolved for this profile, once known (compared with the binding).
+    endpoints: Endpoints | None = None
 
     def state(self, now: datetime) -> SessionState:
         """The profile's state, as the status bar shows it."""
-        return session_state(self.record, signing_in=self.login_shown(now) is not None,
+        shown = self.login_shown(now)
+        if self.mismatch is not None and shown is None:
+            return SessionState.EXPIRED
+        return session_state(self.record, signing_in=shown is not None,
                              refreshing=self.refreshing, now=now)
 
     def login_shown(self, now: datetime) -> LoginInfo | None:
@@ -157,9 +175,15 @@ class SessionRegistry:
             session = ProfileSession(profile=profile, jitter=self.rng.random())
             self.sessions[profile.name] = session
         elif session.profile != profile:
-            session.profile = profile
-            session.client = None
+            self._forget_settings(session, profile)
         return session
+
+    @staticmethod
+    def _forget_settings(session: ProfileSession, profile: Profile) -> None:
+        session.profile = profile
+        session.client = None
+        session.endpoints = None
+        session.record_mtime = -1  # re-read: the record may not match the new settings
 
     def update_config(self, config: Config) -> None:
         """Adopt a new configuration; sessions whose profile changed start afresh."""
@@ -168,8 +192,7 @@ class SessionRegistry:
             if name in config.profiles:
                 new = config.profiles[name]
                 if new != session.profile:
-                    session.profile = new
-                    session.client = None
+                    self._forget_settings(session, new)
                     session.wakeup.set()
 
     def current(self, session: ProfileSession) -> TokenRecord | None:
@@ -196,13 +219,33 @@ class SessionRegistry:
         return session.shared
 
     def read_matching(self, session: ProfileSession) -> TokenRecord | None:
-        """The stored record, unless it belongs to another issuer than the profile's."""
+        """The stored record, unless it was obtained with other provider settings.
+
+        A record that does not match is left as it is on disk; the session remembers
+        why (``mismatch``) and reads as None, so nothing of it is served or sent.
+        """
         record = self.store.read(session.profile.name)
-        if record is not None and record.issuer.rstrip("/") != session.profile.issuer.rstrip("/"):
-            log.warning("stored session of profile %s belongs to another issuer; ignoring it",
-                        session.profile.name)
+        session.mismatch = None if record is None else binding_mismatch(
+            record, session.profile, session.endpoints)
+        if session.mismatch is not None:
+            log.info("stored session of profile %s was obtained with another %s; "
+                     "not using it", session.profile.name, session.mismatch)
             return None
         return record
+
+    def check_binding(self, session: ProfileSession, record: TokenRecord,
+                      endpoints: Endpoints) -> None:
+        """SignInRequired unless ``record``'s grant was obtained from ``endpoints``."""
+        session.endpoints = endpoints
+        session.mismatch = binding_mismatch(record, session.profile, endpoints)
+        if session.mismatch is None:
+            return
+        log.info("stored session of profile %s was obtained with another %s; "
+                 "not sending its grant", session.profile.name, session.mismatch)
+        session.record = None
+        self.publish(session)
+        raise SignInRequired(settings_changed_message(session.profile.name),
+                             profile=session.profile.name, state=SessionState.EXPIRED.value)
 
     def client(self, session: ProfileSession) -> OAuthClient:
         """The profile's OAuth client, made on first use."""
@@ -233,13 +276,18 @@ class SessionRegistry:
                         "another process has held the token lock for "
                         f"{self.policy.lock_timeout_seconds:.0f} s", retry_after=5.0,
                     ) from None
-                await asyncio.sleep(LOCK_POLL_SECONDS)
+            except OSError as exc:  # a read-only or foreign store folder: say which file
+                raise StoreError(f"cannot take the lock {lock.lock_file}: "
+                                 f"{exc.strerror or exc}") from None
+            await asyncio.sleep(LOCK_POLL_SECONDS)
 
     # ----------------------------------------------------------------- status
 
     def status_of(self, session: ProfileSession) -> Status:
         """The profile's status from what this process knows (no I/O)."""
         now = self.clock.now()
+        if session.mismatch is not None and session.login_shown(now) is None:
+            return self._mismatch_status(session, now)
         record = session.record
         profile = session.profile
         state = session.state(now)
@@ -269,6 +317,15 @@ class SessionRegistry:
                 session_ends_at=ends, profile=profile.name, wording=self.wording,
             ),
         )
+
+
+    def _mismatch_status(self, session: ProfileSession, now: datetime) -> Status:
+        message = settings_changed_message(session.profile.name)
+        error = LastError(code="provider_settings_changed", message=message,
+                          at=utc_iso(now) or "")
+        return Status(profile=session.profile.name, state=SessionState.EXPIRED,
+                      issuer=session.profile.issuer, last_error=session.login_error or error,
+                      message=message)
 
 
 def issued(record: TokenRecord) -> IssuedToken:

@@ -37,7 +37,12 @@ from tokenwarden.errors import (
     TokenwardenError,
     TransportError,
 )
-from tokenwarden.lifecycle import expired, record_from_response, refresh_token_expired
+from tokenwarden.lifecycle import (
+    expired,
+    record_from_response,
+    refresh_token_expired,
+    settings_changed_message,
+)
 from tokenwarden.policy import TokenState, backoff_delay, satisfies, token_state
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import SessionState
@@ -162,6 +167,9 @@ class Renewer:
     ) -> TokenRecord:
         name = session.profile.name
         now = self.registry.clock.now()
+        if record is None and session.mismatch is not None:
+            raise SignInRequired(settings_changed_message(name), profile=name,
+                                 state=SessionState.EXPIRED.value)
         if record is None or not (record.access_token or record.refresh_token):
             raise SignInRequired("not signed in", profile=name,
                                  state=SessionState.SIGNED_OUT.value)
@@ -218,7 +226,13 @@ class Renewer:
         sent_at = registry.clock.now()
         try:
             log.info("renewing profile %s [%s]", session.profile.name, correlation)
+            endpoints = await client.endpoints()
+            # Never send the grant to endpoints other than those it was obtained from.
+            registry.check_binding(session, record, endpoints)
             response = await client.refresh(record.refresh_token)
+        except SignInRequired:
+            session.refreshing = False
+            raise
         except OAuthError as exc:
             session.refreshing = False
             self._record_failure(session, record, exc, correlation)
@@ -227,7 +241,11 @@ class Renewer:
             session.refreshing = False
             raise
         session.refreshing = False
-        new = replace(record_from_response(record, response, sent_at), forced=forced)
+        new = replace(record_from_response(record, response, sent_at, profile=session.profile,
+                                           endpoints=endpoints), forced=forced)
+        if record.token_endpoint is None:
+            log.info("the record of profile %s predates grant binding: bound it to %s",
+                     session.profile.name, endpoints.token_endpoint)
         registry.store.write(new)
         session.record = new
         log.info("renewed profile %s [%s], valid %s s", session.profile.name, correlation,

@@ -208,8 +208,10 @@ class SessionManager:
         """Renew now, whatever the schedule says (the user asked)."""
         session = self._session(name)
         if self._registry.current(session) is None:
-            raise SignInRequired("not signed in", profile=session.profile.name,
-                                 state=SessionState.SIGNED_OUT.value)
+            status = self._registry.status_of(session)
+            raise SignInRequired(
+                "not signed in" if status.state is SessionState.SIGNED_OUT else status.message,
+                profile=session.profile.name, state=status.state.value)
         with contextlib.suppress(TemporarilyUnavailable):
             await self._renewer.renew(session, force=True)
         return self._registry.publish(session)

@@ -28,6 +28,7 @@ from tokenwarden.clock import utc_iso
 from tokenwarden.errors import (
     ConfigError,
     LoginFailed,
+    NewerStoreFormat,
     OAuthError,
     ServerError,
     StoreError,
@@ -35,7 +36,7 @@ from tokenwarden.errors import (
     TransportError,
 )
 from tokenwarden.flowchoice import BROWSER, DEVICE, choose_flow
-from tokenwarden.lifecycle import record_from_response
+from tokenwarden.lifecycle import binding_mismatch, record_from_response
 from tokenwarden.registry import ProfileSession, SessionRegistry
 from tokenwarden.status import LoginInfo, SessionState, Status
 from tokenwarden.store import LastError, TokenRecord
@@ -74,6 +75,9 @@ class SignInFlow:
             log.info("profile %s: joining the sign-in in progress%s", session.profile.name,
                      where)
             return status
+        # Before a code is shown: a sign-in whose tokens cannot be kept is refused now,
+        # not after the user approved it.
+        registry.store.check_writable(session.profile.name)
         await self.cancel(session)
         client = registry.client(session)
         choice = choose_flow(flow or session.profile.flow, await client.endpoints(),
@@ -205,14 +209,22 @@ class SignInFlow:
         session.login_error = None
         lock = registry.store.file_lock(session.profile.name)
         await registry.acquire(lock, True)
+        session.mismatch = None
         try:
             try:
-                record = registry.store.read(session.profile.name)
+                record = registry.read_matching(session)
+            except NewerStoreFormat:
+                raise
             except StoreError:
                 record = None
-            registry.store.delete(session.profile.name)
+            if session.mismatch is None:
+                registry.store.delete(session.profile.name)
         finally:
             lock.release()
+        if session.mismatch is not None:
+            log.info("profile %s: the stored session belongs to other provider settings; "
+                     "left as it is and not revoked", session.profile.name)
+            return registry.publish(session)
         session.record, session.record_mtime = None, None
         problem = await self._revoke(session, record) if revoke and record is not None else None
         # The status says what the provider still honours; it stays until the next sign-in.
@@ -260,10 +272,14 @@ class SignInFlow:
             registry.publish(session)
             raise
         account = await _account_of(client, response)
-        record = await self._save(session, response, account)
+        try:
+            record = await self._save(session, response, account)
+        except StoreError as exc:
+            return await self._unsaved(session, client, response, exc)
         self._end_login(session)
         session.login_error = None
         session.record = record
+        session.mismatch = None  # the new record is bound to the settings in force
         session.warned_for = None
         session.wakeup.set()
         log.info("profile %s signed in", session.profile.name)
@@ -281,12 +297,16 @@ class SignInFlow:
         try:
             try:
                 previous = store.read(name)
+            except NewerStoreFormat:
+                raise
             except StoreError:
                 aside = store.quarantine(name)
                 log.warning("unreadable record of profile %s moved to %s", name, aside)
                 previous = None
             record = record_from_response(None, response, self.registry.clock.now(),
-                                          account=account, profile=session.profile)
+                                          account=account, profile=session.profile,
+                                          endpoints=await self.registry.client(session)
+                                          .endpoints())
             if previous is not None:
                 record = replace(record, generation=previous.generation + 1)
             store.write(record)
@@ -295,6 +315,29 @@ class SignInFlow:
             lock.release()
             session.record_mtime = store.mtime_ns(name)
 
+    async def _unsaved(self, session: ProfileSession, client: OAuthClient,
+                       response: TokenResponse, exc: StoreError) -> Status:
+        """The tokens were issued but cannot be kept: revoke them, so no grant is left live."""
+        registry = self.registry
+        said = "the provider has no revocation endpoint: the tokens just issued stay valid there"
+        if (await client.endpoints()).revocation_endpoint:
+            said = "the tokens just issued were revoked"
+            for token, hint in ((response.refresh_token, "refresh_token"),
+                                (response.access_token, "access_token")):
+                try:
+                    if token:
+                        await client.revoke(token, hint)
+                except (OAuthError, TokenwardenError) as error:
+                    log.info("could not revoke the unsaved %s (%s)", hint, error.code)
+                    said = "revoking the tokens just issued failed"
+        self._end_login(session)
+        session.login_error = LastError(code=StoreError.code, message=f"{exc.message}; {said}",
+                                        at=utc_iso(registry.clock.now()) or "")
+        log.info("sign-in of profile %s could not be saved; %s", session.profile.name, said)
+        registry.audit("sign-in", session.profile.name, StoreError.code,
+                       detail=session.login_error.message)
+        return registry.publish(session)
+
     async def _revoke(self, session: ProfileSession, record: TokenRecord) -> LastError | None:
         """Revoke the grant at the provider; what went wrong, or None when it was revoked."""
         token, hint = (record.refresh_token, "refresh_token") if record.refresh_token else (
@@ -302,8 +345,11 @@ class SignInFlow:
         if not token:
             return None
         at = utc_iso(self.registry.clock.now()) or ""
+        client = self.registry.client(session)
         try:
-            revoked = await self.registry.client(session).revoke(token, hint)
+            # Never send the grant to endpoints other than those it was obtained from.
+            bound = binding_mismatch(record, session.profile, await client.endpoints()) is None
+            revoked = bound and await client.revoke(token, hint)
         except TokenwardenError as exc:
             code, reason = revocation_failure(exc)
             # INFO: the sign-out's own status says this in one line on every surface.
@@ -312,7 +358,9 @@ class SignInFlow:
         else:
             if revoked:
                 return None
-            code, reason = "revocation_unsupported", "the provider has no revocation endpoint"
+            code, reason = ("revocation_unsupported", "the provider has no revocation endpoint"
+                            ) if bound else ("provider_settings_changed", "not revoked: the "
+                                             "provider settings changed since sign-in")
         what = "refresh token" if hint == "refresh_token" else "access token"
         return LastError(code=code, at=at,
                          message=f"{reason}: the {what} stays valid there until it expires")

@@ -97,3 +97,27 @@ def test_jwt_lifetime_is_the_fallback_for_a_missing_expires_in():
 def test_opaque_token_without_expires_in_has_no_expiry():
     answer = TokenResponse(access_token="opaque", token_type="Bearer", expires_in=None)
     assert expiry_of(answer, NOW) is None
+
+
+def test_a_grant_is_compared_with_the_settings_it_was_obtained_with():
+    from tokenwarden.lifecycle import binding_mismatch
+    from tokenwarden.oauth import Endpoints
+
+    bound = record(client_id="c", token_endpoint="https://a.example/token",
+                   revocation_endpoint="https://a.example/revoke")
+    moved = parse_profile("p", {"issuer": "https://a.example", "client_id": "c",
+                                "token_endpoint": "https://evil.example/token"})
+    discovered = Endpoints("https://a.example", "https://a.example/token",
+                           revocation_endpoint="https://a.example/revoke")
+    assert binding_mismatch(bound, PROFILE) is None
+    assert binding_mismatch(bound, PROFILE, discovered) is None
+    assert binding_mismatch(bound, moved) == "token_endpoint"
+    assert binding_mismatch(bound, parse_profile("p", {"issuer": "https://a.example",
+                                                       "client_id": "other"})) == "client_id"
+    assert binding_mismatch(bound, PROFILE, Endpoints("https://a.example",
+                                                      "https://a.example/token")) == (
+        "revocation_endpoint")  # a provider that lost its revocation endpoint is another one
+    legacy = record()  # written before binding: issuer compared, endpoints unknown
+    assert binding_mismatch(legacy, moved) is None
+    assert binding_mismatch(legacy, parse_profile("p", {"issuer": "https://b.example",
+                                                        "client_id": "c"})) == "issuer"

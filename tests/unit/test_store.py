@@ -66,3 +66,15 @@ def test_record_on_disk_carries_a_version_and_generation(tmp_path):
     store.write(record(generation=7))
     data = json.loads(store.path("default").read_text(encoding="utf-8"))
     assert data["version"] == 1 and data["generation"] == 7
+
+
+def test_every_record_field_is_parsed_strictly_by_its_type():
+    from tokenwarden.store import _PARSERS, LastError
+
+    assert {str(f.type) for f in TokenRecord.__dataclass_fields__.values()} <= set(_PARSERS)
+    full = record(client_id="c", token_endpoint="https://a.example/token",
+                  revocation_endpoint=None, scopes=("openid",), account="alice",
+                  generation=7, failures=2, rejected=True, next_attempt_at=NOW,
+                  refresh_at=NOW, refresh_token_expires_at=NOW, ended="invalid_grant",
+                  last_error=LastError("server_error", "down", "2026-01-01T00:00:00Z"))
+    assert TokenRecord.from_json(json.loads(json.dumps(full.to_json()))) == full

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from tokenwarden.config import load_config
-from tokenwarden.errors import SignInRequired
+from tokenwarden.errors import SignInRequired, StoreError
 from tokenwarden.paths import locations
+from tokenwarden.secretstore import placement_for
 from tokenwarden.session import IssuedToken, SessionManager
 from tokenwarden.status import TERMINAL, LoginInfo, SessionState, Status, humanize, login_command
 from tokenwarden.store import TokenStore
@@ -28,12 +29,19 @@ T = TypeVar("T")
 async def open_manager(*, background: bool = False) -> AsyncIterator[SessionManager]:
     """A session manager over the user's config and store, closed afterwards."""
     where = locations()
-    manager = SessionManager(load_config(where), TokenStore(where.store_dir),
-                             background=background, wording=TERMINAL)
+    config = load_config(where)
+    store = TokenStore(where.store_dir, placement_for(config, notice=_notice))
+    manager = SessionManager(config, store, background=background, wording=TERMINAL)
     try:
         yield manager
     finally:
         await manager.close()
+
+
+def _notice(line: str) -> None:
+    """A one-line notice; on a terminal it first clears a progress line being updated."""
+    prefix = "\r\x1b[2K" if sys.stderr.isatty() else ""
+    print(prefix + line, file=sys.stderr, flush=True)
 
 
 def _run(work: Callable[[SessionManager], Awaitable[T]]) -> T:
@@ -123,6 +131,37 @@ def logout(args: argparse.Namespace) -> int:
     return 0
 
 
+def store(args: argparse.Namespace) -> int:
+    """``store migrate --to keyring|file``: move a signed-in profile's tokens, under its lock."""
+    from tokenwarden.secretstore import SecretPlacement
+
+    where = locations()
+    config = load_config(where)
+    name = config.profile(args.profile).name
+    target = TokenStore(where.store_dir, SecretPlacement({name: args.to}, notice=_notice))
+    with target.locked(name, timeout=60.0):
+        record = target.read(name)
+        if record is None:
+            print(f"tokenwarden: {name}: not signed in, nothing to move (run: "
+                  f"{login_command(name)})", file=sys.stderr)
+            return 3
+        if record.kept_in == args.to:
+            print(f"{name}: the tokens are already in the {_store_words(args.to)}")
+            return 0
+        target.write(record)
+    print(f"{name}: the tokens moved to the {_store_words(args.to)}; no new sign-in needed")
+    setting = config.store_of(name)
+    if setting != "auto" and setting != args.to:
+        print(f"tokenwarden: {name}: config.toml says store = \"{setting}\": set it to "
+              f"\"{args.to}\" or \"auto\", or the next renewal moves them back",
+              file=sys.stderr)
+    return 0
+
+
+def _store_words(place: str) -> str:
+    return "OS keyring" if place == "keyring" else "0600 store file"
+
+
 def login(args: argparse.Namespace) -> int:
     """Sign in (browser or device code), showing progress until it completes."""
     import os
@@ -159,6 +198,8 @@ def login(args: argparse.Namespace) -> int:
         if result.state is SessionState.SIGNED_IN and result.last_error is None:
             print(f"{result.profile}: {result.message}")
             return 0
+        if result.last_error is not None and result.last_error.code == StoreError.code:
+            raise StoreError(result.last_error.message)  # approved, but not kept: exit 2
         print(f"tokenwarden: {_login_failure(result)}", file=sys.stderr)
         return 3
 

@@ -14,6 +14,7 @@ from tokenwarden.clock import SystemClock
 from tokenwarden.config import load_config
 from tokenwarden.errors import TokenwardenError
 from tokenwarden.integrations.formats import FORMATS, render
+from tokenwarden.lifecycle import binding_mismatch
 from tokenwarden.paths import locations
 from tokenwarden.policy import TokenState, satisfies, token_state
 from tokenwarden.store import TokenStore
@@ -66,8 +67,10 @@ def try_fast_token(argv: list[str]) -> int | None:
         record = TokenStore(where.store_dir).read(profile.name)
     except TokenwardenError:
         return None
-    if record is None or record.usable_token is None or record.issuer != profile.issuer:
+    if record is None or record.usable_token is None:
         return None
+    if binding_mismatch(record, profile) is not None:
+        return None  # the full path says why: its grant belongs to other settings
     now = SystemClock().now()
     policy = config.renewal_policy()
     if token_state(record.times, now, policy, 0.0) is not TokenState.FRESH:

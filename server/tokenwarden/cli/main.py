@@ -149,6 +149,16 @@ def build_parser() -> argparse.ArgumentParser:
     _profile_option(setup)
     add_setup_arguments(setup)
 
+    store = _command(commands, "store", "move a signed-in profile's tokens between stores",
+                     "tokenwarden store migrate --to keyring|file: the keyring (Secret "
+                     "Service, Keychain, Credential Manager) or the 0600 store file; no new "
+                     "sign-in. See docs/store.md.")
+    store_actions = store.add_subparsers(dest="action", metavar="ACTION", required=True)
+    migrate = store_actions.add_parser("migrate", help="move the tokens to another store")
+    _profile_option(migrate)
+    migrate.add_argument("--to", required=True, choices=("keyring", "file"),
+                         help="where the access and refresh token go")
+
     serve = _command(commands, "serve", "run the language server on stdio",
                      "Editors start this; see docs/editors.md.")
     serve.add_argument("--stdio", action="store_true", help="accepted for editor configs")
@@ -185,6 +195,7 @@ def _handlers() -> dict[str, Handler]:
         "git-credential": commands.git_credential,
         "setup": commands.setup,
         "serve": serve,
+        "store": commands.store,
         "doctor": commands.doctor,
         "events": commands.events,
         "devserver": commands.devserver,

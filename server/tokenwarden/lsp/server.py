@@ -121,6 +121,7 @@ class TokenwardenServer(LanguageServer):
 
     def setup(self, initialization_options: Any) -> None:
         """Options, configuration and the session manager (no network)."""
+        from tokenwarden.secretstore import placement_for
         from tokenwarden.session import SessionManager
         from tokenwarden.store import TokenStore
 
@@ -130,7 +131,7 @@ class TokenwardenServer(LanguageServer):
         config, config_problems = self._config(options)
         where = locations()
         self.manager = SessionManager(
-            config, TokenStore(where.store_dir), background=True,
+            config, TokenStore(where.store_dir, placement_for(config)), background=True,
             warn_before_seconds=options.warn_before_expiry_seconds,
         )
         self.options = options
@@ -178,6 +179,16 @@ class TokenwardenServer(LanguageServer):
             name = self.sessions.config.profile(profile).name
         except ConfigError:
             return False
+        try:
+            state = self.sessions.status(name).state
+        except TokenwardenError:
+            return False
+        if state not in (SessionState.SIGNED_OUT, SessionState.EXPIRED):
+            # Any same-user process can connect: it may ask, but only a profile that
+            # needs a sign-in gets one; a valid session is never replaced on request.
+            log.info("a terminal tool asked for sign-in of profile %s, which is %s: "
+                     "nothing to do", name, state.value)
+            return True
         log.info("a terminal tool asked for sign-in of profile %s", name)
         await self.sign_in_for_user(name)
         return True

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
 
+from tokenwarden.errors import ConfigError
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES
 from tokenwarden.proxy.limits import ProxyLimits
 
@@ -81,8 +83,12 @@ async def _serve(upstream: str, host: str, port: int, secret: str, shown: list[s
 
     async with open_manager(background=True) as manager:
         status = manager.status(profile)
-        proxy = await serve_proxy(manager, upstream, host, port, secret, profile=profile,
-                                  max_replay_bytes=max_replay_bytes, limits=limits)
+        try:
+            proxy = await serve_proxy(manager, upstream, host, port, secret, profile=profile,
+                                      max_replay_bytes=max_replay_bytes, limits=limits)
+        except OSError as exc:  # port taken, address not ours: one line, exit 2
+            reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+            raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
         try:
             print(f"tokenwarden proxy listening on {proxy.url} (upstream {upstream})")
             print("\n".join(shown))
