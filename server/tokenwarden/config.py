@@ -26,7 +26,7 @@ PROFILE_ENV = "TOKENWARDEN_PROFILE"
 #: Environment variables that change where tokenwarden looks or how it behaves.
 BEHAVIOUR_ENV = ("TOKENWARDEN_HOME", PROFILE_ENV, "TOKENWARDEN_LOG")
 DEFAULT_PROFILE = "default"
-#: How a profile signs in (DESIGN.md "Additions of the second wave"; docs/signin.md).
+#: How a profile signs in (docs/signin.md).
 FLOWS = ("auto", "browser", "device")
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 ENDPOINT_KEYS = (

@@ -109,6 +109,9 @@ class Keyring:
             return ("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, as over SSH "
                     "or in a container): start one with a Secret Service such as "
                     "gnome-keyring, or use store = \"file\"")
+        missing = _missing_keyring_libraries()
+        if missing is not None:
+            return missing
         try:
             return _attempts("to answer", self._probe)
         except StoreError as exc:
@@ -186,6 +189,24 @@ def _backend() -> Any:
     import keyring
 
     return keyring.get_keyring()
+
+
+def _missing_keyring_libraries() -> str | None:
+    """Why the keyring libraries cannot load here, e.g. in the VS Code extension's bundle.
+
+    The bundled server is pure Python and leaves out ``cryptography``, which
+    ``secretstorage`` (the Secret Service client) needs; there the file store is used.
+    """
+    try:
+        import keyring  # noqa: F401
+        if sys.platform.startswith("linux"):
+            import secretstorage  # noqa: F401
+    except ImportError as exc:
+        return (f"the keyring libraries are not installed with this tokenwarden "
+                f"({exc.name or 'a module'} is missing, as in the VS Code extension's "
+                "bundled server): install tokenwarden with pip for the keyring, or use "
+                "store = \"file\"")
+    return None
 
 
 def _session_bus() -> bool:
