@@ -11,7 +11,7 @@ from tokenwarden.cli.main import build_parser
 from tokenwarden.devserver.cli import build_parser as build_devserver_parser
 
 SUBCOMMANDS = ["token", "login", "logout", "status", "refresh", "doctor", "events", "exec",
-               "proxy", "serve", "demo", "git-credential", "setup"]
+               "proxy", "serve", "demo", "git-credential", "setup", "store"]
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
