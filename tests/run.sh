@@ -57,7 +57,7 @@ step "interop: node oidc-provider (pinned by tests/interop/node/package-lock.jso
 (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
 
 step "pytest"
-.venv/bin/pytest -q -p no:cacheprovider
+.venv/bin/pytest -q -p no:cacheprovider --durations=15
 
 if [ -f vscode-client/package.json ]; then
   step "vscode-client: install, typecheck, unit tests, bundle the server, package"
