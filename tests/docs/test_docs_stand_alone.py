@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 THIS = Path(__file__).resolve()
 
 #: Absolute paths of somebody's machine. Built from pieces so that this file does not
-#: match itself: /work/…, /root/…, /home/NAME/…, /Users/…, C:\Users.
+#: match itself (nor any other check for such paths): the work and root folders at the
+#: top of the file system, a user's home folder, the macOS and Windows user folders.
 MACHINE_PATH = re.compile("|".join([
     "/" + "work/", "/" + "root/", "/" + r"home/[A-Za-z0-9._-]+/", "/" + "Users/",
     r"[Cc]:\\\\?" + "Users",
