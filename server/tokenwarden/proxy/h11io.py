@@ -142,8 +142,11 @@ class H11Connection(asyncio.Protocol):
 
     async def next_head(self) -> Any:
         """The next event, which should be a head; its raw bytes checked beyond h11."""
-        self._head = bytearray(self.h11.trailing_data[0])
-        self.received_any = bool(self._head)
+        buffered, closed = self.h11.trailing_data
+        self._head = bytearray(buffered)
+        self.received_any = bool(buffered)
+        if not (buffered or closed or self._pending or self._eof or self._error):
+            await self._feed()  # h11 has nothing to parse: asking it would only say NEED_DATA
         event = await self.next_event()
         if isinstance(event, h11.Request | h11.InformationalResponse | h11.Response):
             self._check_head()
