@@ -43,24 +43,25 @@ def end_to_end(headers: Iterable[tuple[bytes, bytes]],
 class HeaderList:
     """A message's headers as received, with each name lower-cased once for lookups."""
 
-    __slots__ = ("_first", "_lower", "pairs")
+    __slots__ = ("_lower", "pairs")
 
     def __init__(self, pairs: Headers) -> None:
         self.pairs = pairs
         self._lower = [name.lower() for name, _ in pairs]
-        # Built back to front, so that the first of repeated names is the one kept.
-        self._first = dict(zip(reversed(self._lower), [v for _, v in reversed(pairs)],
-                               strict=True))
 
     def get(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower case), or None."""
-        return self._first.get(name)
+        # A linear search in C: cheaper than building a dict for a dozen headers.
+        try:
+            return self.pairs[self._lower.index(name)][1]
+        except ValueError:
+            return None
 
     def __len__(self) -> int:
         return len(self.pairs)
 
     def end_to_end(self, drop: frozenset[bytes] = frozenset()) -> Headers:
         """Without hop-by-hop headers, those named in ``Connection``, and ``drop`` (lower case)."""
-        named = connection_tokens(self.pairs) if b"connection" in self._first else set()
+        named = connection_tokens(self.pairs) if b"connection" in self._lower else set()
         return [pair for lower, pair in zip(self._lower, self.pairs, strict=True)
                 if lower not in HOP_BY_HOP and lower not in drop and lower not in named]
