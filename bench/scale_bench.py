@@ -5,6 +5,15 @@ Run from the repository root::
     .venv/bin/python bench/scale_bench.py [--windows 16] [--execs 8] [--shells 24]
         [--rotations 10] [--ttl 6] [--no-wake] [--json]
 
+The baseline row alone, cheap enough to repeat while looking at the wake::
+
+    .venv/bin/python bench/scale_bench.py --windows 1 --execs 1 --shells 1 --no-baseline \
+        --rotations 2
+
+Each run leaves its folder (printed at the end): the auth event log, every window's
+``window/logMessage`` lines, the exec and shell logs, and the server's token requests
+around the wake (``server-events.json``).
+
 Everything runs as whole processes against the dev server (in this process, on
 127.0.0.1, reuse detection on, ``--ttl`` second access tokens), sharing one store:
 
@@ -143,6 +152,7 @@ class Figures:
     wake_failed_calls: int | None = None
     in_flight_across_suspend: int = 0
     seconds: float = 0.0
+    folder: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -158,6 +168,7 @@ class Window:
         self.next_id = 0
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.statuses: list[tuple[float, dict[str, Any]]] = []
+        self.log: list[str] = []  # window/logMessage, kept in the bench's folder
         self.reader = asyncio.ensure_future(self._read())
 
     def send(self, message: dict[str, Any]) -> None:
@@ -181,6 +192,8 @@ class Window:
                     self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
                 elif message.get("method") == "tokenwarden/didChangeStatus":
                     self.statuses.append((time.monotonic(), message["params"]))
+                elif message.get("method") == "window/logMessage":
+                    self.log.append(f"{time.monotonic():.3f} {message['params']['message']}")
                 elif "id" in message and message["id"] in self.pending:
                     self.pending.pop(message["id"]).set_result(message)
 
@@ -202,6 +215,7 @@ class Bench:
         self.args = args
         self.figures = Figures(windows=windows, execs=execs, shells=shells)
         self.home = Path(tempfile.mkdtemp(prefix="tw-scale-"))
+        self.figures.folder = str(self.home)
         self.stop_file = self.home / "stop"
         self.faketime_file = self.home / "faketime"
         self.clock = OffsetClock()
@@ -318,12 +332,14 @@ class Bench:
                                      headers={"Authorization": f"Bearer {token}"})
         return answer.status_code == 200
 
-    def store_expiry(self, after_generation: int) -> tuple[int, str] | None:
+    def store_expiry(self, after_generation: int) -> tuple[int, str, datetime] | None:
+        """(generation, expiry, obtained_at) of a record newer than ``after_generation``."""
         path = self.home / "store" / "default.json"
         with contextlib.suppress(OSError, ValueError):
             record = json.loads(path.read_bytes())
             if record["generation"] > after_generation and record.get("expires_at"):
-                return record["generation"], record["expires_at"]
+                return (record["generation"], record["expires_at"],
+                        _moment(record["obtained_at"]))
         return None
 
     async def watch_rotations(self, until: int, deadline: float) -> list[tuple[float, str]]:
@@ -343,7 +359,7 @@ class Bench:
                     if found is None:
                         await asyncio.sleep(0.005)
                 if found is not None:
-                    generation, expiry = found
+                    generation, expiry, _ = found
                     seen.append((issued_at, _normal(expiry)))
             await asyncio.sleep(0.01)
         return seen
@@ -439,12 +455,17 @@ class Bench:
         while found is None and time.monotonic() < woke + 30:
             found = self.store_expiry(generation)
             await asyncio.sleep(0.01)
-        # A second renewal caused by the wake would come at once; the next scheduled
-        # one no sooner than 45 % of a lifetime later (advisory window with the most
-        # jitter). Count, by the server's own clock, the renewals in between.
+        # A second renewal caused by the wake would come while the first one's token is
+        # still fresh for every process: before 45 % of its life (the advisory window
+        # with the most jitter), counted from when its request was sent (the record's
+        # obtained_at), not from when the server answered: on a loaded machine the
+        # next scheduled renewal may come sooner than that after the answer.
         await asyncio.sleep(self.args.ttl * 0.5)
-        figures.wake_renewals = renewals_right_after(
-            self.server.events(), woke_server, self.args.ttl * 0.4)
+        events = self.server.events()
+        due = None if found is None else found[2] + timedelta(seconds=self.args.ttl * 0.45)
+        figures.wake_renewals = renewals_between(events, woke_server, due)
+        (self.home / "server-events.json").write_text(json.dumps(
+            [e for e in events if e["endpoint"] == "token"], indent=0))
         figures.wake_stale_tokens = self.stale_after_wake
         figures.wake_failed_calls = figures.failed_calls - failed_before
         if found is not None:
@@ -492,6 +513,8 @@ class Bench:
                 window.send({"jsonrpc": "2.0", "method": "exit", "params": None})
             await asyncio.wait_for(window.process.wait(), 30)
             window.reader.cancel()
+        for index, window in enumerate(self.windows):
+            (self.home / f"window-{index}.log").write_text("\n".join(window.log) + "\n")
 
     async def close(self) -> None:
         for process in [w.process for w in self.windows] + self.others:
@@ -503,16 +526,19 @@ class Bench:
         self.server.stop()
 
 
-def renewals_right_after(events: list[dict[str, Any]], since: datetime,
-                         window: float) -> int:
-    """Refreshes the server granted within ``window`` s of its first one after ``since``."""
-    times = sorted(
-        moment for moment in (
-            datetime.fromisoformat(e["time"].replace("Z", "+00:00")) for e in events
+def renewals_between(events: list[dict[str, Any]], since: datetime,
+                     until: datetime | None) -> int:
+    """Refreshes the server granted from ``since`` until ``until`` (all after, if None)."""
+    return sum(
+        1 for moment in (
+            _moment(e["time"]) for e in events
             if e["endpoint"] == "token" and e["grant_type"] == "refresh_token"
             and e["outcome"] == "ok")
-        if moment >= since)
-    return sum(1 for moment in times if (moment - times[0]).total_seconds() <= window)
+        if moment >= since and (until is None or moment < until))
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def tokenwarden_command() -> str:
@@ -535,7 +561,7 @@ def cpu_seconds(pid: int) -> float:
 
 def _normal(stamp: str) -> str:
     """A stored RFC 3339 time in the form the status object uses (seconds, Z)."""
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+    moment = _moment(stamp).astimezone(UTC)
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -631,14 +657,16 @@ async def main_async(args: argparse.Namespace) -> list[Figures]:
 
 def main() -> None:
     args = parse_args()
+    load_before = os.getloadavg()[0]
     rows = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1, default=str))
         return
-    print(f"scale bench: ttl {args.ttl:g} s, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(f"scale bench: ttl {args.ttl:g} s, {os.cpu_count()} CPUs, load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(table(rows))
     for row in rows:
+        print(f"  {row.windows}+{row.execs}+{row.shells}: logs in {row.folder}")
         for error in sorted(set(row.errors))[:10]:
             print(f"  {row.windows}+{row.execs}+{row.shells}: {error}")
 
