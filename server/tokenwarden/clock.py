@@ -85,6 +85,12 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def to_millisecond(moment: datetime | None) -> datetime | None:
+    """``moment`` truncated to the millisecond: the precision the store keeps."""
+    return None if moment is None else moment.replace(
+        microsecond=moment.microsecond // 1000 * 1000)
+
+
 def utc_iso_ms(moment: datetime | None) -> str | None:
     """RFC 3339 UTC to the millisecond (``...T12:00:06.900Z``), or None.
 
