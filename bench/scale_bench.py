@@ -141,6 +141,7 @@ class Figures:
     failed_calls: int = 0
     api_401s: int = 0
     status_latency_ms: list[float] = field(default_factory=list)
+    startup_latency_ms: list[float] = field(default_factory=list)
     lock_wait_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
@@ -374,7 +375,9 @@ class Bench:
         self.others = [await self.start_exec(i) for i in range(figures.execs)]
         self.others += [await self.start_shell(i) for i in range(figures.shells)]
         drivers = [asyncio.ensure_future(self.drive(w)) for w in self.windows]
-        rotations = await self.watch_rotations(self.args.rotations,
+        # The first rotation comes while 48 Pythons are still starting on two cores:
+        # its latency is reported apart, the others are the steady state.
+        rotations = await self.watch_rotations(self.args.rotations + 1,
                                                time.monotonic() + self.args.max_seconds)
         await asyncio.sleep(2.0)  # let the last rotation reach every window
         stats = self.server.stats()
@@ -382,11 +385,12 @@ class Bench:
         figures.refresh_requests = stats["token_requests"].get("refresh_token", 0)
         figures.reuse = stats["reuse_detected"]
         figures.invalid_grant = stats["invalid_grant"]
-        for issued_at, expiry in rotations:
+        for index, (issued_at, expiry) in enumerate(rotations):
             for window in self.windows:
                 seen = window.saw_expiry(expiry, issued_at - 0.05)
-                figures.status_latency_ms.append(
-                    float("inf") if seen is None else max(0.0, seen - issued_at) * 1000)
+                latency = float("inf") if seen is None else max(0.0, seen - issued_at) * 1000
+                (figures.status_latency_ms if index else figures.startup_latency_ms).append(
+                    latency)
         figures.rss_mb = [rss_mb(w.process.pid) for w in self.windows]
         await self.idle_gap()
         if self.wake_enabled:
@@ -404,9 +408,7 @@ class Bench:
     async def idle_gap(self) -> None:
         """Windows' CPU between two rotations, with every consumer paused."""
         self.calling = False
-        for process in self.others:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGSTOP)
+        await self.stop_consumers_outside_the_lock()
         for _ in range(5):  # a gap with a rotation inside does not count: try again
             count = self.server.stats()["refresh_ok"]
             deadline = time.monotonic() + self.args.ttl * 2
@@ -424,10 +426,28 @@ class Bench:
                 self.figures.idle_cpu_seconds = after - before
                 self.figures.idle_seconds = time.monotonic() - started
                 break
+        self.signal_others(signal.SIGCONT)
+        self.calling = True
+
+    async def stop_consumers_outside_the_lock(self) -> None:
+        """SIGSTOP every consumer, at a moment none of them holds the profile lock.
+
+        A consumer stopped while renewing keeps the lock: every window that falls due
+        then waits for it, which is not the idle gap this measures.
+        """
+        lock = self.home / "store" / "default.lock"
+        for _ in range(50):
+            self.signal_others(signal.SIGSTOP)
+            if not lock_is_held(lock):
+                return
+            self.signal_others(signal.SIGCONT)
+            await asyncio.sleep(0.1)
+        self.figures.errors.append("idle gap: a consumer held the lock at every try")
+
+    def signal_others(self, number: int) -> None:
         for process in self.others:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGCONT)
-        self.calling = True
+                os.killpg(process.pid, number)
 
     async def wake(self) -> None:
         """Suspend every process for 8 h of wall time, then wake them all at once."""
@@ -541,6 +561,23 @@ def _moment(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
+def lock_is_held(path: Path) -> bool:
+    """Whether some process holds the flock on ``path`` (tried without waiting)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock if this took it
+    return False
+
+
 def tokenwarden_command() -> str:
     """The installed console script beside this Python (what a shell loop would run)."""
     script = Path(PYTHON).parent / "tokenwarden"
@@ -625,6 +662,8 @@ def table(rows: list[Figures]) -> str:
          [str(r.api_401s) for r in rows])
     line("rotation → every window's status, p50 / p99 ms", "≤ 1000",
          [f"{ms(r.status_latency_ms, .5)} / {ms(r.status_latency_ms, .99)}" for r in rows])
+    line("first rotation, during start-up → every window's status, max ms", "",
+         [ms(r.startup_latency_ms, 1.0) for r in rows])
     line("`token` lock wait p99 ms (waits)", "≤ 100",
          [f"{ms(r.lock_wait_ms, .99)} ({len(r.lock_wait_ms)})" for r in rows])
     line("CPU of all processes per rotation, s", "", [f"{r.cpu_seconds:.2f}" for r in rows])
