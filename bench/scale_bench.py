@@ -62,11 +62,11 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
+from bench.scale_servers import SERVERS, start_server  # noqa: E402
 from tests.lsp.harness import read_message  # noqa: E402
 from tests.terminal.sample_api import SampleAPI  # noqa: E402
 
 from tokenwarden.config import load_config, write_profile  # noqa: E402
-from tokenwarden.devserver import DevServer, DevServerConfig  # noqa: E402
 from tokenwarden.oauth import DeviceAuthorization  # noqa: E402
 from tokenwarden.paths import locations  # noqa: E402
 from tokenwarden.session import SessionManager  # noqa: E402
@@ -116,16 +116,6 @@ echo "$ok $failed"
 """
 
 
-class OffsetClock:
-    """The dev server's wall clock: real time plus an offset the bench moves at a 'suspend'."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset)
-
-
 @dataclass
 class Figures:
     """What one run measured."""
@@ -133,6 +123,7 @@ class Figures:
     windows: int
     execs: int
     shells: int
+    server: str = "dev"
     rotations: int = 0
     refresh_requests: int = 0
     reuse: int = 0
@@ -214,15 +205,13 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace, windows: int, execs: int, shells: int) -> None:
         self.args = args
-        self.figures = Figures(windows=windows, execs=execs, shells=shells)
+        self.figures = Figures(windows=windows, execs=execs, shells=shells, server=args.server)
         self.home = Path(tempfile.mkdtemp(prefix="tw-scale-"))
         self.figures.folder = str(self.home)
         self.stop_file = self.home / "stop"
         self.faketime_file = self.home / "faketime"
-        self.clock = OffsetClock()
-        self.server = DevServer(DevServerConfig(access_token_ttl=args.ttl, interval=0),
-                                clock=self.clock).start()
-        self.api = SampleAPI(self.server.url("/userinfo")).start()
+        self.server = start_server(args.server, args.ttl, self.home)
+        self.api = SampleAPI(self.server.userinfo_url).start()
         self.windows: list[Window] = []
         self.others: list[asyncio.subprocess.Process] = []
         self.calling = True
@@ -250,12 +239,13 @@ class Bench:
 
     @property
     def wake_enabled(self) -> bool:
-        return not self.args.no_wake and FAKETIME_LIBRARY.exists()
+        return (not self.args.no_wake and FAKETIME_LIBRARY.exists()
+                and self.server.clock_can_move)
 
     async def sign_in(self) -> None:
         write_profile(self.home / "config.toml", "default", {
-            "issuer": self.server.issuer, "client_id": "scale-bench",
-            "scopes": ["openid", "offline_access"],
+            "issuer": self.server.issuer, "client_id": self.server.client_id,
+            "scopes": list(self.server.scopes),
         })
         self.faketime_file.write_text("+0\n")
         where = locations({"TOKENWARDEN_HOME": str(self.home)})
@@ -263,11 +253,11 @@ class Bench:
         try:
             started = await manager.start_login()
             assert isinstance(started, DeviceAuthorization)
-            self.server.approve(started.user_code)
+            await self.server.approve(started.user_code)
             await asyncio.wait_for(manager.wait_login(), 30)
         finally:
             await manager.close()
-        self.server.reset_stats()
+        self.server.reset()
 
     async def start_window(self) -> Window:
         process = await asyncio.create_subprocess_exec(
@@ -289,8 +279,8 @@ class Bench:
             env=self.env(), cwd=self.home, start_new_session=True)
 
     async def start_shell(self, index: int) -> asyncio.subprocess.Process:
-        env = {**self.env(), "STOP": str(self.stop_file), "USERINFO": self.server.url(
-            "/userinfo"), "INTERVAL": str(self.args.shell_interval),
+        env = {**self.env(), "STOP": str(self.stop_file), "USERINFO": self.server.userinfo_url,
+               "INTERVAL": str(self.args.shell_interval),
             "TOKENWARDEN": tokenwarden_command(), "TOKENWARDEN_LOG": "debug"}
         return await asyncio.create_subprocess_exec(
             "bash", "-c", SHELL_LOOP, stdout=asyncio.subprocess.PIPE,
@@ -329,7 +319,7 @@ class Bench:
             await asyncio.sleep(self.args.window_interval * (0.5 + _jitter()))
 
     async def accepted(self, token: str) -> bool:
-        answer = await self.http.get(self.server.url("/userinfo"),
+        answer = await self.http.get(self.server.userinfo_url,
                                      headers={"Authorization": f"Bearer {token}"})
         return answer.status_code == 200
 
@@ -346,11 +336,11 @@ class Bench:
     async def watch_rotations(self, until: int, deadline: float) -> list[tuple[float, str]]:
         """Rotations as they happen: (when the server issued it, the expiry windows show)."""
         seen: list[tuple[float, str]] = []
-        count = self.server.stats()["refresh_ok"]
+        count = self.server.counts().refresh_ok
         generation = json.loads((self.home / "store" / "default.json").read_bytes())[
             "generation"]
         while len(seen) < until and time.monotonic() < deadline:
-            now_count = self.server.stats()["refresh_ok"]
+            now_count = self.server.counts().refresh_ok
             if now_count > count:
                 issued_at = time.monotonic()
                 count = now_count
@@ -380,11 +370,11 @@ class Bench:
         rotations = await self.watch_rotations(self.args.rotations + 1,
                                                time.monotonic() + self.args.max_seconds)
         await asyncio.sleep(2.0)  # let the last rotation reach every window
-        stats = self.server.stats()
-        figures.rotations = stats["refresh_ok"]
-        figures.refresh_requests = stats["token_requests"].get("refresh_token", 0)
-        figures.reuse = stats["reuse_detected"]
-        figures.invalid_grant = stats["invalid_grant"]
+        counts = self.server.counts()
+        figures.rotations = counts.refresh_ok
+        figures.refresh_requests = counts.refresh_requests
+        figures.reuse = counts.reuse
+        figures.invalid_grant = counts.invalid_grant
         for index, (issued_at, expiry) in enumerate(rotations):
             for window in self.windows:
                 seen = window.saw_expiry(expiry, issued_at - 0.05)
@@ -410,19 +400,19 @@ class Bench:
         self.calling = False
         await self.stop_consumers_outside_the_lock()
         for _ in range(5):  # a gap with a rotation inside does not count: try again
-            count = self.server.stats()["refresh_ok"]
+            count = self.server.counts().refresh_ok
             deadline = time.monotonic() + self.args.ttl * 2
             while time.monotonic() < deadline:
-                if self.server.stats()["refresh_ok"] != count:
+                if self.server.counts().refresh_ok != count:
                     break
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.5)  # the rotation reaches every window
-            count = self.server.stats()["refresh_ok"]
+            count = self.server.counts().refresh_ok
             before = sum(cpu_seconds(w.process.pid) for w in self.windows)
             started = time.monotonic()
             await asyncio.sleep(self.args.ttl * 0.2)
             after = sum(cpu_seconds(w.process.pid) for w in self.windows)
-            if self.server.stats()["refresh_ok"] == count:
+            if self.server.counts().refresh_ok == count:
                 self.figures.idle_cpu_seconds = after - before
                 self.figures.idle_seconds = time.monotonic() - started
                 break
@@ -460,11 +450,11 @@ class Bench:
         await asyncio.sleep(0.3)
         failed_before = figures.failed_calls
         self.faketime_file.write_text(f"+{SUSPEND_SECONDS}\n")
-        self.clock.offset = SUSPEND_SECONDS
+        self.server.move_clock(SUSPEND_SECONDS)
         await asyncio.sleep(0.5)
         generation = json.loads((self.home / "store" / "default.json").read_bytes())[
             "generation"]
-        woke, woke_server = time.monotonic(), self.clock.now()
+        woke, woke_server = time.monotonic(), self.server.now()
         self.handed_out_after = woke
         self.woke_faked = time.time() + SUSPEND_SECONDS
         for process in everyone:
@@ -481,11 +471,10 @@ class Bench:
         # obtained_at), not from when the server answered: on a loaded machine the
         # next scheduled renewal may come sooner than that after the answer.
         await asyncio.sleep(self.args.ttl * 0.5)
-        events = self.server.events()
         due = None if found is None else found[2] + timedelta(seconds=self.args.ttl * 0.45)
-        figures.wake_renewals = renewals_between(events, woke_server, due)
+        figures.wake_renewals = renewals_between(self.server.refresh_times(), woke_server, due)
         (self.home / "server-events.json").write_text(json.dumps(
-            [e for e in events if e["endpoint"] == "token"], indent=0))
+            self.server.token_events(), indent=0))
         figures.wake_stale_tokens = self.stale_after_wake
         figures.wake_failed_calls = figures.failed_calls - failed_before
         if found is not None:
@@ -546,15 +535,9 @@ class Bench:
         self.server.stop()
 
 
-def renewals_between(events: list[dict[str, Any]], since: datetime,
-                     until: datetime | None) -> int:
-    """Refreshes the server granted from ``since`` until ``until`` (all after, if None)."""
-    return sum(
-        1 for moment in (
-            _moment(e["time"]) for e in events
-            if e["endpoint"] == "token" and e["grant_type"] == "refresh_token"
-            and e["outcome"] == "ok")
-        if moment >= since and (until is None or moment < until))
+def renewals_between(times: list[datetime], since: datetime, until: datetime | None) -> int:
+    """Refreshes granted from ``since`` until ``until`` (all after it, if None)."""
+    return sum(1 for moment in times if moment >= since and (until is None or moment < until))
 
 
 def _moment(stamp: str) -> datetime:
@@ -635,6 +618,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shell-interval", type=float, default=3.0)
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--no-wake", action="store_true", help="skip the simulated suspend")
+    parser.add_argument("--server", choices=SERVERS, default="dev",
+                        help="the authorization server (oidc-provider: no suspend, its "
+                             "clock cannot be moved)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
@@ -652,6 +638,7 @@ def table(rows: list[Figures]) -> str:
     def line(name: str, goal: str, values: list[str]) -> None:
         lines.append(f"| {name} | {goal} | " + " | ".join(values) + " |")
 
+    line("authorization server", "", [r.server for r in rows])
     line("rotations", "≥ 10", [str(r.rotations) for r in rows])
     line("refresh requests per rotation", "1", [f"{r.refreshes_per_rotation:.2f}" for r in rows])
     line("refresh-token reuse / invalid_grant", "0 / 0",
@@ -701,7 +688,8 @@ def main() -> None:
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1, default=str))
         return
-    print(f"scale bench: ttl {args.ttl:g} s, {os.cpu_count()} CPUs, load average "
+    print(f"scale bench: {args.server} server, ttl {args.ttl:g} s, {os.cpu_count()} CPUs, "
+          "load average "
           f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(table(rows))
     for row in rows:
