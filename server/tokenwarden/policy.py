@@ -100,6 +100,26 @@ def token_state(
     return TokenState.FRESH
 
 
+def fresh_until(times: TokenTimes, policy: RenewalPolicy, jitter: float,
+                min_validity: float) -> datetime | None:
+    """Before this moment the token is FRESH and ``satisfies`` ``min_validity``; None: always.
+
+    One computation per token lets a consumer asking again and again skip the
+    classification: until then the answer cannot change.
+    """
+    if times.expires_at is None:
+        return times.refresh_at
+    expires = times.expires_at
+    moments = [
+        expires - timedelta(seconds=mandatory_window(times, policy)),
+        expires - timedelta(seconds=effective_min_validity(min_validity, times.lifetime)),
+    ]
+    start = renew_at(times, policy, jitter)
+    if start is not None:
+        moments.append(start)
+    return min(moments)
+
+
 def effective_min_validity(requested: float, lifetime: float | None) -> float:
     """``minValiditySeconds``, capped at half the lifetime for tokens shorter than twice it."""
     requested = max(0.0, requested)

@@ -37,7 +37,7 @@ from tokenwarden.lifecycle import (
 from tokenwarden.policy import RenewalPolicy, renew_at
 from tokenwarden.sharedlogin import SharedSignIn
 from tokenwarden.status import EDITOR, LoginInfo, SessionState, Status, Wording, describe
-from tokenwarden.store import LastError, TokenRecord, TokenStore
+from tokenwarden.store import UNREAD, FileStamp, LastError, TokenRecord, TokenStore
 
 if TYPE_CHECKING:
     from tokenwarden.oauth import Endpoints, OAuthClient
@@ -64,6 +64,26 @@ class IssuedToken:
 
 
 @dataclass(frozen=True)
+class HandedOut:
+    """A fresh token given for ``record`` and ``min_validity``: the same answer until ``until``.
+
+    Lets a consumer that asks for every request (the proxy) skip the classification.
+    """
+
+    record: TokenRecord
+    min_validity: float
+    policy: RenewalPolicy
+    until: datetime | None
+    token: IssuedToken
+
+    def holds(self, record: TokenRecord, min_validity: float, policy: RenewalPolicy,
+              now: datetime) -> bool:
+        """Whether this is still the answer for ``record`` at ``now``."""
+        return (self.record is record and self.min_validity == min_validity
+                and self.policy is policy and (self.until is None or now < self.until))
+
+
+@dataclass(frozen=True)
 class ExpiryWarning:
     """A session will end (or has ended) and cannot be renewed silently."""
 
@@ -84,13 +104,16 @@ class ProfileSession:
     profile: Profile
     jitter: float
     record: TokenRecord | None = None
-    record_mtime: int | None = -1
+    #: The record file's stamp when ``record`` was read (``UNREAD``: read it).
+    record_stamp: FileStamp | None = UNREAD
     refreshing: bool = False
     login: LoginInfo | None = None
     #: Another process's sign-in of this profile, from its marker (``sharedlogin``).
     shared: SharedSignIn | None = None
-    shared_mtime: int | None = -1
+    shared_stamp: FileStamp | None = UNREAD
     login_task: asyncio.Task[Status] | None = None
+    #: The last fresh token handed out, and until when that answer holds.
+    handed_out: HandedOut | None = None
     login_error: LastError | None = None
     inflight: asyncio.Task[TokenRecord] | None = None
     client: OAuthClient | None = None
@@ -180,7 +203,7 @@ class SessionRegistry:
         if session is None:
             session = ProfileSession(profile=profile, jitter=self.rng.random())
             self.sessions[profile.name] = session
-        elif session.profile != profile:
+        elif session.profile is not profile and session.profile != profile:
             self._forget_settings(session, profile)
         return session
 
@@ -189,7 +212,7 @@ class SessionRegistry:
         session.profile = profile
         session.client = None
         session.endpoints = None
-        session.record_mtime = -1  # re-read: the record may not match the new settings
+        session.record_stamp = UNREAD  # re-read: the record may not match the new settings
 
     def update_config(self, config: Config) -> None:
         """Adopt a new configuration; sessions whose profile changed start afresh."""
@@ -201,14 +224,19 @@ class SessionRegistry:
                     self._forget_settings(session, new)
                     session.wakeup.set()
 
-    def current(self, session: ProfileSession) -> TokenRecord | None:
-        """The stored record, re-read only when the file changed (one stat call)."""
+    def current(self, session: ProfileSession, *, shared: bool = True) -> TokenRecord | None:
+        """The stored record, re-read only when the file changed (one stat call).
+
+        ``shared`` also re-reads another process's sign-in marker (a second stat): what
+        a status shows, and what a token request needs only when there is no record.
+        """
         name = session.profile.name
-        mtime = self.store.mtime_ns(name)
-        if mtime != session.record_mtime:
+        stamp = self.store.stamp(name)
+        if stamp != session.record_stamp:
             session.record = self.read_matching(session)
-            session.record_mtime = mtime
-        self.read_shared(session)
+            session.record_stamp = stamp
+        if shared or session.record is None:
+            self.read_shared(session)
         return session.record
 
     def read_shared(self, session: ProfileSession, *, fresh: bool = False
@@ -218,10 +246,10 @@ class SessionRegistry:
         ``fresh`` re-reads anyway: a marker whose process died does not change.
         """
         folder, name = self.store.folder, session.profile.name
-        mtime = sharedlogin.mtime_ns(folder, name)
-        if fresh or mtime != session.shared_mtime:
+        stamp = sharedlogin.stamp(folder, name)
+        if fresh or stamp != session.shared_stamp:
             session.shared = sharedlogin.read_shared(folder, name, self.clock.now())
-            session.shared_mtime = mtime
+            session.shared_stamp = stamp
         return session.shared
 
     def read_matching(self, session: ProfileSession) -> TokenRecord | None:

@@ -129,7 +129,7 @@ class Renewer:
             # Re-read the store after taking the lock: another window or CLI run may
             # have rotated the refresh token while we waited.
             record = self.registry.read_matching(session)
-            session.record, session.record_mtime = record, store.mtime_ns(name)
+            session.record, session.record_stamp = record, store.stamp(name)
             if record is not None and self._renewed_meanwhile(
                 record, decided_on, wanted, force, rejected
             ):
@@ -137,7 +137,7 @@ class Renewer:
             return await self._renew_with_lock(session, record, wanted, force, rejected)
         finally:
             lock.release()
-            session.record_mtime = store.mtime_ns(name)
+            session.record_stamp = store.stamp(name)
 
     async def _acquire_prepared(self, session: ProfileSession, lock: Any,
                                 blocking: bool) -> bool:

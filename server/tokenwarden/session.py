@@ -28,10 +28,11 @@ from tokenwarden.config import Config, Profile
 from tokenwarden.errors import SignInRequired, StoreError, TemporarilyUnavailable
 from tokenwarden.events import AuthEventLog
 from tokenwarden.lifecycle import expired
-from tokenwarden.policy import RenewalPolicy, TokenState, satisfies, token_state
+from tokenwarden.policy import RenewalPolicy, TokenState, fresh_until, satisfies, token_state
 from tokenwarden.registry import (
     Event,
     ExpiryWarning,
+    HandedOut,
     IssuedToken,
     Listener,
     ProfileSession,
@@ -162,17 +163,22 @@ class SessionManager:
         """A token valid for ``min_validity`` seconds, renewing first when needed."""
         session = self._session(name)
         wanted = self.policy.default_min_validity if min_validity is None else min_validity
-        record = self._registry.current(session)
+        record = self._registry.current(session, shared=False)
         if record is None:
             return await self._sign_in_or_raise(session, interactive)
         now = self.clock.now()
+        handed = session.handed_out
+        if handed is not None and handed.holds(record, wanted, self.policy, now):
+            return handed.token
         state = token_state(record.times, now, self.policy, session.jitter)
         token = record.usable_token
         if token and not expired(record, now) and satisfies(record.times, now, wanted):
             if state is not TokenState.FRESH:
                 await self._renewer.renew_in_background(session)
-                record = session.record or record
-            return issued(record)
+                return issued(session.record or record)
+            until = fresh_until(record.times, self.policy, session.jitter, wanted)
+            session.handed_out = HandedOut(record, wanted, self.policy, until, issued(record))
+            return session.handed_out.token
         try:
             record = await self._renewer.renew(session, wanted=wanted)
         except SignInRequired:

@@ -23,6 +23,7 @@ from typing import Any
 
 from tokenwarden.clock import utc_iso
 from tokenwarden.status import LoginInfo
+from tokenwarden.store import FileStamp, file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +76,9 @@ def unshare(folder: Path, profile: str) -> None:
         marker_path(folder, profile).unlink()
 
 
-def mtime_ns(folder: Path, profile: str) -> int | None:
-    """The marker's modification time, for cheap change detection."""
-    try:
-        return marker_path(folder, profile).stat().st_mtime_ns
-    except OSError:
-        return None
+def stamp(folder: Path, profile: str) -> FileStamp | None:
+    """The marker's stamp (one ``stat``), for cheap change detection."""
+    return file_stamp(os.path.join(folder, profile + SUFFIX))
 
 
 def read_shared(folder: Path, profile: str, now: datetime) -> SharedSignIn | None:

@@ -225,7 +225,7 @@ class SignInFlow:
             log.info("profile %s: the stored session belongs to other provider settings; "
                      "left as it is and not revoked", session.profile.name)
             return registry.publish(session)
-        session.record, session.record_mtime = None, None
+        session.record, session.record_stamp = None, None
         problem = await self._revoke(session, record) if revoke and record is not None else None
         # The status says what the provider still honours; it stays until the next sign-in.
         session.login_error = problem
@@ -313,7 +313,7 @@ class SignInFlow:
             return record
         finally:
             lock.release()
-            session.record_mtime = store.mtime_ns(name)
+            session.record_stamp = store.stamp(name)
 
     async def _unsaved(self, session: ProfileSession, client: OAuthClient,
                        response: TokenResponse, exc: StoreError) -> Status:

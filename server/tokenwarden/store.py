@@ -245,11 +245,28 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
 }
 
 
+#: What tells a rewritten file from the one read before: modification time, size and
+#: inode. A write by rename gets a new inode even within one tick of a coarse clock.
+FileStamp = tuple[int, int, int]
+#: A stamp no file has: "never read yet".
+UNREAD: FileStamp = (-1, -1, -1)
+
+
+def file_stamp(path: str) -> FileStamp | None:
+    """``path``'s stamp, or None when there is no such file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 class TokenStore:
     """Records on disk under one folder, with a lock file per profile."""
 
     def __init__(self, folder: Path, placement: SecretPlacement | None = None) -> None:
         self.folder = folder
+        self._folder_text = os.fspath(folder)  # the token fast path stats from text
         #: Where writes put the tokens; without one a record stays where it is and a new
         #: one goes to the file.
         self.placement = placement
@@ -430,12 +447,9 @@ class TokenStore:
             raise StoreError(f"cannot move {path} aside: {_reason(exc)}") from None
         return aside
 
-    def mtime_ns(self, profile: str) -> int | None:
-        """Modification time of a record, for cheap change detection."""
-        try:
-            return self.path(profile).stat().st_mtime_ns
-        except OSError:
-            return None
+    def stamp(self, profile: str) -> FileStamp | None:
+        """The record file's stamp (one ``stat``), for cheap change detection."""
+        return file_stamp(os.path.join(self._folder_text, profile + ".json"))
 
     @contextlib.contextmanager
     def locked(self, profile: str, timeout: float) -> Iterator[None]:

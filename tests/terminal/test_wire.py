@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-
+import h11
 import pytest
 
 from tokenwarden.proxy.body import read_body
+from tokenwarden.proxy.h11io import H11Connection
 from tokenwarden.proxy.headers import end_to_end
 from tokenwarden.proxy.inbound import BadRequest, ClientSide, check_target
 
 
-class _NoWriter:
-    def write(self, data: bytes) -> None:
-        raise AssertionError("nothing is written while reading a request")
-
-
 def client_of(data: bytes) -> ClientSide:
-    reader = asyncio.StreamReader()
-    reader.feed_data(data)
-    reader.feed_eof()
-    return ClientSide(reader, _NoWriter())  # type: ignore[arg-type]
+    """A client connection that received ``data`` and then closed (no transport to write)."""
+    stream = H11Connection(h11.SERVER, allow_folding=False)
+    stream.data_received(data)
+    stream.eof_received()
+    return ClientSide(stream)
 
 
 async def test_chunked_body_is_decoded_and_trailers_dropped():
@@ -104,7 +100,7 @@ async def test_clean_close_between_requests_is_not_an_error():
 
 
 def test_hop_by_hop_headers_and_those_named_in_connection_are_dropped():
-    headers = [("Connection", "keep-alive, X-Private"), ("X-Private", "1"),
-               ("Keep-Alive", "timeout=5"), ("Transfer-Encoding", "chunked"),
-               ("Upgrade", "h2c"), ("Content-Type", "text/plain"), ("Host", "h")]
-    assert end_to_end(headers, drop=("host",)) == [("Content-Type", "text/plain")]
+    headers = [(b"Connection", b"keep-alive, X-Private"), (b"X-Private", b"1"),
+               (b"Keep-Alive", b"timeout=5"), (b"Transfer-Encoding", b"chunked"),
+               (b"Upgrade", b"h2c"), (b"Content-Type", b"text/plain"), (b"Host", b"h")]
+    assert end_to_end(headers, drop=frozenset({b"host"})) == [(b"Content-Type", b"text/plain")]

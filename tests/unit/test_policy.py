@@ -8,6 +8,7 @@ from tokenwarden.policy import (
     TokenTimes,
     backoff_delay,
     effective_min_validity,
+    fresh_until,
     next_wake,
     renew_at,
     satisfies,
@@ -111,3 +112,33 @@ def test_next_wake_picks_the_earliest_moment():
 
 def test_eight_hour_clock_jump_makes_the_token_expired():
     assert token_state(times(3600), at(8 * 3600), POLICY, 0.5) is TokenState.EXPIRED
+
+
+def test_fresh_until_is_where_fresh_and_satisfied_end():
+    """Before ``fresh_until`` every moment is FRESH and satisfies; at it, one of them ends."""
+    cases = [(lifetime, refresh_in, wanted, jitter)
+             for lifetime in (4, 10, 60, 300, 3600, 8 * 3600)
+             for refresh_in in (None, 2, 1800)
+             for wanted in (0, 30, 60, 600)
+             for jitter in (0.0, 0.5, 0.99)]
+    for lifetime, refresh_in, wanted, jitter in cases:
+        token = times(lifetime, refresh_in)
+        until = fresh_until(token, POLICY, jitter, wanted)
+        assert until is not None
+
+        def ok(moment: datetime, token: TokenTimes = token, jitter: float = jitter,
+               wanted: float = wanted) -> bool:
+            return (token_state(token, moment, POLICY, jitter) is TokenState.FRESH
+                    and satisfies(token, moment, wanted))
+
+        span = (until - T0).total_seconds()
+        for fraction in (0.0, 0.25, 0.5, 0.9, 0.999):
+            assert ok(at(span * fraction)), (lifetime, refresh_in, wanted, jitter, fraction)
+        assert not ok(until + timedelta(microseconds=1)), (lifetime, refresh_in, wanted, jitter)
+
+
+def test_a_token_without_expiry_is_fresh_until_its_refresh_time_or_forever():
+    forever = TokenTimes(obtained_at=T0, expires_at=None)
+    assert fresh_until(forever, POLICY, 0.0, 60) is None
+    hinted = TokenTimes(obtained_at=T0, expires_at=None, refresh_at=at(100))
+    assert fresh_until(hinted, POLICY, 0.0, 60) == at(100)

@@ -9,8 +9,8 @@ Modules: ``command`` (the CLI runner), ``secret`` (where the local secret comes
 from: never argv), ``server`` (``serve_proxy``, connections, the secret check,
 loopback-only binding, caps), ``limits`` (caps, deadlines, repeated log lines),
 ``forward`` (token, upstream call, the 401 replay, streaming relay), ``body``
-(replayable or streamed request bodies), ``h11io`` (h11 on asyncio streams, the
-one HTTP/1.1 parser), ``inbound`` (the client side), ``headers``, ``replies``
+(replayable or streamed request bodies), ``h11io`` (h11 on an asyncio protocol,
+the one HTTP/1.1 parser), ``inbound`` (the client side), ``headers``, ``replies``
 (the proxy's own JSON answers), ``upstream`` (the transport interface,
 environment proxies), ``direct`` (the upstream over h11, pooled) and
 ``viahttpx`` (the upstream through an HTTP proxy).

@@ -40,8 +40,11 @@ class RequestBody:
 
 async def read_body(client: ClientSide, head: RequestHead, max_replay_bytes: int) -> RequestBody:
     """Buffer a body of at most ``max_replay_bytes``; hand a larger one on as a stream."""
-    chunks = client.body()
     declared = head.content_length
+    if not declared and not head.chunked:  # no body: h11 has its end already
+        await client.end_of_body()
+        return RequestBody(b"", None)
+    chunks = client.body()
     if declared is not None and declared > max_replay_bytes:
         return RequestBody(b"", chunks)
     buffer = bytearray()

@@ -1,4 +1,4 @@
-"""The direct upstream transport: HTTP/1.1 on h11 over asyncio streams, with a keep-alive pool.
+"""The direct upstream transport: HTTP/1.1 on h11 over an asyncio transport, with a keep-alive pool.
 
 Why not httpx2 here: a general client spends about 2 ms of Python per request on
 machinery a reverse proxy does not need (cookie jars, redirects, URL models,
@@ -8,8 +8,8 @@ the answer; this module adds the pool, deadlines and reuse rules:
 - a connection goes back to the pool only when its answer was read whole, both
   sides of h11 are ``DONE`` and not one byte beyond the answer arrived: unread
   bytes (the tail of a bad answer, or a smuggled second one) end the connection;
-- while idle, a watcher reads the connection: any byte or close retires it, so the
-  next request never reads what the upstream sent unasked;
+- while idle, any byte or close from the upstream retires the connection at once
+  (``H11Connection.parked``), so the next request never reads what it sent unasked;
 - idle connections are closed after ``KEEPALIVE_EXPIRY_SECONDS``;
 - a reused connection that closes before a byte of answer is retried once on a
   new one for idempotent methods (RFC 9110 9.2.2).
@@ -21,14 +21,14 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import h11
 
-from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, H11Stream, ProtocolError
-from tokenwarden.proxy.headers import Headers, decoded, header
+from tokenwarden.proxy.h11io import H11Connection, ProtocolError
+from tokenwarden.proxy.headers import HeaderList, Headers
 from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
 
 CONNECT_TIMEOUT_SECONDS = 15.0
@@ -40,8 +40,6 @@ KEEPALIVE_EXPIRY_SECONDS = 5.0
 MAX_IDLE_CONNECTIONS = 50
 #: Safe to send again when a reused connection died before answering (RFC 9110 9.2.2).
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-#: Framing is h11's job here, never the caller's.
-_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -75,37 +73,29 @@ class UpstreamTimeout(UpstreamError):
 
 
 class _Connection:
-    """One open connection and its h11 state; ``idle_since``/``watcher`` while pooled."""
+    """One open connection and its h11 state; ``idle_since`` while pooled."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.stream = H11Stream(h11.CLIENT, reader, writer, allow_folding=True)
-        self.writer = writer
+    def __init__(self, stream: H11Connection) -> None:
+        self.stream = stream
         self.idle_since = 0.0
-        self.watcher: asyncio.Task[bytes] | None = None
 
     def park(self) -> None:
-        """Start watching while idle: any byte or close from the upstream retires it."""
+        """Pool it: from now on any byte or close from the upstream retires it."""
         self.idle_since = time.monotonic()
-        self.watcher = asyncio.get_running_loop().create_task(self.stream.reader.read(1))
+        self.stream.parked = True
 
-    async def unpark(self, now: float) -> bool:
-        """Stop watching; whether the connection can carry another request."""
-        watcher, self.watcher = self.watcher, None
-        if watcher is None or watcher.done():
+    def unpark(self, now: float) -> bool:
+        """Take it from the pool; whether it can carry another request."""
+        stream = self.stream
+        if not stream.parked or stream.closing:
             return False  # the upstream spoke or closed while idle
-        watcher.cancel()
-        # One turn of the loop ends the cancelled read before the next read starts.
-        await asyncio.sleep(0)
-        if not watcher.cancelled():
-            return False  # the upstream spoke at the last moment
-        return not self.writer.is_closing() and now - self.idle_since < KEEPALIVE_EXPIRY_SECONDS
+        stream.parked = False
+        return now - self.idle_since < KEEPALIVE_EXPIRY_SECONDS
 
     def close(self) -> None:
         """Close without waiting."""
-        if self.watcher is not None:
-            self.watcher.cancel()
-            self.watcher = None
-        self.writer.close()
+        self.stream.parked = False
+        self.stream.close()
 
 
 class DirectUpstream:
@@ -114,6 +104,7 @@ class DirectUpstream:
     def __init__(self, base_url: str, ssl_context: ssl.SSLContext | None = None,
                  *, head_timeout: float = 300.0) -> None:
         self.origin = Origin.parse(base_url)
+        self._host_header = self.origin.host_header.encode("idna")
         self.head_timeout = head_timeout
         self._ssl_context = ssl_context
         self._idle: list[_Connection] = []
@@ -125,7 +116,7 @@ class DirectUpstream:
         request = self._request(method, target, headers, content, length)
         # A streamed body cannot be sent twice, so it never risks a stale connection.
         streamed = not (content is None or isinstance(content, bytes))
-        reused = None if streamed else await self._take_idle()
+        reused = None if streamed else self._take_idle()
         if reused is not None:
             try:
                 return await self._exchange(reused, method, request, content)
@@ -148,26 +139,25 @@ class DirectUpstream:
 
     def _request(self, method: str, target: str, headers: Headers, content: Content,
                  length: int | None) -> h11.Request:
-        fields = [("Host", self.origin.host_header)]
-        fields.extend((k, v) for k, v in headers if k.lower() not in _FRAMING)
+        fields = [(b"Host", self._host_header), *headers]
         if content is None or isinstance(content, bytes):
             if content or method in _WITH_BODY:
-                fields.append(("Content-Length", str(len(content or b""))))
+                fields.append((b"Content-Length", b"%d" % len(content or b"")))
         elif length is None:
-            fields.append(("Transfer-Encoding", "chunked"))
+            fields.append((b"Transfer-Encoding", b"chunked"))
         else:
-            fields.append(("Content-Length", str(length)))
+            fields.append((b"Content-Length", b"%d" % length))
         try:
             return h11.Request(method=method, target=self.origin.base_path + target,
                                headers=fields)
         except h11.LocalProtocolError as exc:
             raise UpstreamError(f"the request cannot be sent as HTTP/1.1: {exc}") from None
 
-    async def _take_idle(self) -> _Connection | None:
+    def _take_idle(self) -> _Connection | None:
         now = time.monotonic()
         while self._idle:
             connection = self._idle.pop()
-            if await connection.unpark(now):
+            if connection.unpark(now):
                 return connection
             connection.close()
         return None
@@ -186,8 +176,9 @@ class DirectUpstream:
             context = self._ssl_context = _default_ssl_context()
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS):
-                reader, writer = await asyncio.open_connection(
-                    origin.host, origin.port, ssl=context, limit=MAX_HEAD_BYTES,
+                _, stream = await asyncio.get_running_loop().create_connection(
+                    lambda: H11Connection(h11.CLIENT, allow_folding=True),
+                    origin.host, origin.port, ssl=context,
                     server_hostname=origin.host if context else None,
                 )
         except TimeoutError:
@@ -195,7 +186,7 @@ class DirectUpstream:
         except OSError as exc:
             raise UpstreamError(f"cannot connect to {origin.host}:{origin.port}: "
                                 f"{_describe(exc)}") from None
-        return _Connection(reader, writer)
+        return _Connection(stream)
 
     async def _exchange(self, connection: _Connection, method: str, request: h11.Request,
                         content: Content) -> UpstreamResponse:
@@ -235,8 +226,11 @@ async def _write_request(connection: _Connection, request: h11.Request,
             from None
 
 
-async def _drain(stream: H11Stream) -> None:
+async def _drain(stream: H11Connection) -> None:
     """Wait until the upstream takes the bytes: a long upload is fine, a stalled one is not."""
+    if not stream.write_paused:
+        await stream.drain()  # at once; raises if the connection is gone
+        return
     try:
         async with asyncio.timeout(WRITE_TIMEOUT_SECONDS):
             await stream.drain()
@@ -291,45 +285,44 @@ class _Response:
     def __init__(self, connection: _Connection, release: Callable[[_Connection], None],
                  event: h11.Response) -> None:
         self.status = event.status_code
-        self.reason = event.reason.decode("latin-1")
-        self.headers: Headers = decoded(event.headers.raw_items())
+        self.reason = event.reason
+        self.headers = HeaderList(event.headers.raw_items())
+        self.parsed_headers: object | None = event.headers
         self._release = release
         self._connection: _Connection | None = connection
         # Both framings at once may be an attempt at response splitting: h11 reads the
         # chunked body (RFC 9112 6.3), but the connection is not trusted again.
-        self._reusable = not (self.header("transfer-encoding") is not None
-                              and self.header("content-length") is not None)
+        self._reusable = not (self.header(b"transfer-encoding") is not None
+                              and self.header(b"content-length") is not None)
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        return header(self.headers, name)
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), or None."""
+        return self.headers.get(name)
 
-    async def aiter_raw(self) -> AsyncIterator[bytes]:
-        """The body as it arrives, de-chunked; the connection returns to the pool at its end."""
+    async def read_piece(self) -> bytes | None:
+        """The next piece of the body, de-chunked; None at its end (back to the pool then)."""
         connection = self._connection
         if connection is None:
-            return
+            return None
         stream = connection.stream
         try:
-            while True:
-                event = await stream.next_event()
-                if isinstance(event, h11.Data):
-                    yield bytes(event.data)
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                else:
-                    raise ProtocolError("connection closed inside the body")
+            event = await stream.next_event()
         except ProtocolError as exc:
             raise UpstreamError(f"upstream sent a malformed body: {exc}") from None
         except ConnectionError as exc:
             raise UpstreamError(f"upstream connection broke ({type(exc).__name__})") from None
+        if type(event) is h11.Data:
+            return bytes(event.data)
+        if type(event) is not h11.EndOfMessage:
+            raise UpstreamError("upstream sent a malformed body: connection closed inside it")
         self._connection = None
         if self._reusable and stream.reusable:
             stream.h11.start_next_cycle()
-            if not stream.h11.trailing_data[0]:
+            if not stream.unread:
                 self._release(connection)
-                return
+                return None
         connection.close()
+        return None
 
     async def aclose(self) -> None:
         """Close the connection unless the body was read whole and it was handed back."""
@@ -337,4 +330,4 @@ class _Response:
         if connection is not None:
             connection.close()
             with contextlib.suppress(Exception):
-                await connection.writer.wait_closed()
+                await connection.stream.wait_closed()

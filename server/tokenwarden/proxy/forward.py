@@ -8,7 +8,6 @@ from tokenwarden.errors import SignInRequired, TemporarilyUnavailable, Tokenward
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import RequestBody
 from tokenwarden.proxy.direct import UpstreamTimeout
-from tokenwarden.proxy.headers import end_to_end
 from tokenwarden.proxy.inbound import ClientSide, RequestHead
 from tokenwarden.proxy.replies import Reply
 from tokenwarden.proxy.upstream import Content, Upstream, UpstreamError, UpstreamResponse
@@ -17,7 +16,8 @@ from tokenwarden.session import SessionManager
 log = logging.getLogger(__name__)
 
 #: Replaced by the real bearer token, or framing the proxy recomputes.
-_CLIENT_ONLY = ("host", "authorization", "x-api-key", "expect")
+#: The transport frames the request itself (``Content-Length`` or chunked).
+_CLIENT_ONLY = frozenset({b"host", b"authorization", b"x-api-key", b"expect", b"content-length"})
 
 
 class Forwarder:
@@ -28,6 +28,8 @@ class Forwarder:
         self.manager = manager
         self.upstream = upstream
         self.profile = profile
+        self._statuses: frozenset[int] = frozenset({401})
+        self._statuses_of: object = None
 
     async def exchange(self, head: RequestHead, body: RequestBody) -> UpstreamResponse | Reply:
         """The upstream's response (open, to be streamed), or the proxy's own reply."""
@@ -46,10 +48,14 @@ class Forwarder:
 
     def _rejected_statuses(self) -> frozenset[int]:
         """The profile's ``rejected_statuses``: what counts as a refused token (401)."""
-        try:
-            return self.manager.config.profile(self.profile).rejected_statuses
-        except TokenwardenError:
-            return frozenset({401})
+        config = self.manager.config
+        if self._statuses_of is not config:  # read again only when the config was replaced
+            try:
+                self._statuses = config.profile(self.profile).rejected_statuses
+            except TokenwardenError:
+                self._statuses = frozenset({401})
+            self._statuses_of = config
+        return self._statuses
 
     async def _after_rejection(self, head: RequestHead, body: RequestBody,
                                response: UpstreamResponse,
@@ -79,8 +85,8 @@ class Forwarder:
 
     async def _send(self, head: RequestHead, body: RequestBody,
                     token: str) -> UpstreamResponse | Reply:
-        headers = end_to_end(head.headers, drop=_CLIENT_ONLY)
-        headers.append(("Authorization", f"Bearer {token}"))
+        headers = head.headers.end_to_end(_CLIENT_ONLY)
+        headers.append((b"Authorization", b"Bearer " + token.encode("ascii")))
         content: Content = body.buffered if body.replayable else body.stream()
         length = None if head.chunked else head.content_length
         try:
@@ -95,20 +101,24 @@ class Forwarder:
 
 async def relay(response: UpstreamResponse, client: ClientSide) -> bool:
     """Stream ``response`` to the client piece by piece, as it arrives; True at its end."""
-    headers = end_to_end(response.headers)
-    if response.header("transfer-encoding") is not None:
+    headers = response.headers.end_to_end()
+    sized = response.header(b"content-length") is not None
+    if sized and response.header(b"transfer-encoding") is not None:
         # The body came framed by its coding, which overrides any length (RFC 9112 6.3).
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    sized = any(k.lower() == "content-length" for k, _ in headers)
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        sized = False
+    # Nothing to take out: the parser's own header object goes on unchanged.
+    unchanged = len(headers) == len(response.headers) and response.parsed_headers is not None
     # h11 frames the answer: the given length, else chunked for HTTP/1.1 clients and
     # a close for HTTP/1.0 ones; no body for HEAD, 204 and 304.
-    client.queue_head(response.status, response.reason, headers)
+    client.queue_head(response.status, response.reason,
+                      response.parsed_headers if unchanged else headers)
     if not sized:
         # A stream's head goes out at once: the client may wait on it before any event.
         await client.stream.drain()
     # A sized body's head rides with its first piece (one write, not two); after that
     # every piece is flushed as it arrives: streams must not wait in a buffer.
-    async for data in response.aiter_raw():
+    while (data := await response.read_piece()) is not None:
         if data:
             await client.send_data(data)
     await client.send_end()

@@ -1,4 +1,8 @@
-"""Header lists as the proxy passes them on: hop-by-hop ones dropped (RFC 9110 section 7.6.1)."""
+"""Header lists as the proxy passes them on: hop-by-hop ones dropped (RFC 9110 section 7.6.1).
+
+Names and values stay bytes, as h11 parsed them (every byte it let through is a
+valid field byte), so that passing a header on costs no decoding and encoding.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +10,57 @@ from collections.abc import Iterable
 
 #: Headers that describe one connection, never forwarded.
 HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
-    "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+    b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
+    b"proxy-authorization", b"te", b"trailer", b"transfer-encoding", b"upgrade",
 })
 
-Headers = list[tuple[str, str]]
+Headers = list[tuple[bytes, bytes]]
 
 
-def header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
-    """The first value of header ``name`` (case-insensitive), or None."""
-    wanted = name.lower()
-    return next((v for k, v in headers if k.lower() == wanted), None)
+def header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The first value of header ``name`` (lower case; matched case-insensitively), or None."""
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
 
 
-def connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
+def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
     """The lower-cased options listed in every ``Connection`` header."""
     return {
         item.strip().lower()
-        for name, value in headers if name.lower() == "connection"
-        for item in value.split(",") if item.strip()
+        for name, value in headers if name.lower() == b"connection"
+        for item in value.split(b",") if item.strip()
     }
 
 
-def end_to_end(headers: Iterable[tuple[str, str]], drop: Iterable[str] = ()) -> Headers:
+def end_to_end(headers: Iterable[tuple[bytes, bytes]],
+               drop: frozenset[bytes] = frozenset()) -> Headers:
     """``headers`` without hop-by-hop ones, those named in ``Connection``, and ``drop``."""
-    pairs = list(headers)
-    skip = HOP_BY_HOP | connection_tokens(pairs) | {name.lower() for name in drop}
-    return [(k, v) for k, v in pairs if k.lower() not in skip]
+    return HeaderList(list(headers)).end_to_end(drop)
 
 
-def decoded(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
-    """h11's raw header pairs as text (latin-1: every byte h11 let through maps to one char)."""
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+class HeaderList:
+    """A message's headers as received, with each name lower-cased once for lookups."""
+
+    __slots__ = ("_first", "_lower", "pairs")
+
+    def __init__(self, pairs: Headers) -> None:
+        self.pairs = pairs
+        self._lower = [name.lower() for name, _ in pairs]
+        # Built back to front, so that the first of repeated names is the one kept.
+        self._first = dict(zip(reversed(self._lower), [v for _, v in reversed(pairs)],
+                               strict=True))
+
+    def get(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), or None."""
+        return self._first.get(name)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def end_to_end(self, drop: frozenset[bytes] = frozenset()) -> Headers:
+        """Without hop-by-hop headers, those named in ``Connection``, and ``drop`` (lower case)."""
+        named = connection_tokens(self.pairs) if b"connection" in self._first else set()
+        return [pair for lower, pair in zip(self._lower, self.pairs, strict=True)
+                if lower not in HOP_BY_HOP and lower not in drop and lower not in named]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 import h11
 
-from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, H11Stream, ProtocolError
-from tokenwarden.proxy.headers import Headers, decoded, header
+from tokenwarden.proxy.h11io import H11Connection, ProtocolError
+from tokenwarden.proxy.headers import HeaderList, Headers
 from tokenwarden.proxy.replies import Reply
 
 
@@ -26,21 +26,21 @@ class RequestHead:
     method: str
     target: str
     version: str
-    headers: Headers
+    headers: HeaderList
 
-    def get(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        return header(self.headers, name)
+    def get(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), or None."""
+        return self.headers.get(name)
 
     @property
     def chunked(self) -> bool:
         """Whether the body comes with chunked transfer coding."""
-        return self.get("transfer-encoding") is not None  # h11 allows only "chunked"
+        return self.get(b"transfer-encoding") is not None  # h11 allows only "chunked"
 
     @property
     def content_length(self) -> int | None:
         """The declared body length (validated by h11), or None when absent."""
-        value = self.get("content-length")
+        value = self.get(b"content-length")
         return None if value is None else int(value)
 
     @classmethod
@@ -48,8 +48,8 @@ class RequestHead:
         """The head of an h11 request, refusing framing h11 lets through but a proxy must not."""
         head = cls(event.method.decode("ascii"), event.target.decode("ascii"),
                    f"HTTP/{event.http_version.decode('ascii')}",
-                   decoded(event.headers.raw_items()))
-        if head.chunked and head.get("content-length") is not None:
+                   HeaderList(event.headers.raw_items()))
+        if head.chunked and head.get(b"content-length") is not None:
             raise BadRequest("both Transfer-Encoding and Content-Length")
         return head
 
@@ -66,8 +66,8 @@ def check_target(target: str) -> None:
 class ClientSide:
     """One client connection: requests in, answers out, framing by h11."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.stream = H11Stream(h11.SERVER, reader, writer, allow_folding=False)
+    def __init__(self, stream: H11Connection) -> None:
+        self.stream = stream
 
     async def next_request(self) -> RequestHead | None:
         """The next request's head, or None when the client closed between requests."""
@@ -95,6 +95,11 @@ class ClientSide:
             else:
                 raise ProtocolError("connection closed before the end of the body")
 
+    async def end_of_body(self) -> None:
+        """Read the end of a request without a body."""
+        if type(await self.stream.next_event()) is not h11.EndOfMessage:
+            raise ProtocolError("expected the end of the request")
+
     @property
     def body_done(self) -> bool:
         """Whether the whole request body has been read."""
@@ -104,11 +109,15 @@ class ClientSide:
         """Answer ``Expect: 100-continue`` before reading the body."""
         if self.stream.h11.they_are_waiting_for_100_continue:
             self.stream.write(h11.InformationalResponse(status_code=100, headers=[]))
+            self.stream.flush()
 
-    def queue_head(self, status: int, reason: str, headers: Headers) -> None:
-        """Queue an answer's head (h11 adds chunked framing or a close where needed)."""
-        self.stream.write(h11.Response(status_code=status, headers=headers,
-                                       reason=reason.encode("latin-1")))
+    def queue_head(self, status: int, reason: bytes, headers: Headers | Any) -> None:
+        """Queue an answer's head (h11 adds chunked framing or a close where needed).
+
+        ``headers`` may be the header object h11 made when it parsed them, which it
+        sends on without validating them a second time.
+        """
+        self.stream.write(h11.Response(status_code=status, headers=headers, reason=reason))
 
     async def send_data(self, data: bytes) -> None:
         """Send one piece of the answer's body, and wait until the client takes it."""
@@ -122,7 +131,8 @@ class ClientSide:
 
     async def send_reply(self, reply: Reply, *, keep_alive: bool) -> None:
         """Send one of the proxy's own answers."""
-        self.queue_head(reply.status, reply.reason, reply.headers(keep_alive=keep_alive))
+        self.queue_head(reply.status, reply.reason.encode("ascii"),
+                        reply.headers(keep_alive=keep_alive))
         self.stream.write_data(reply.body)
         await self.send_end()
 
@@ -138,18 +148,17 @@ class ClientSide:
         """Whether another request may follow on this connection."""
         return self.stream.reusable
 
-    async def wait_gone(self) -> None:
-        """Return when the client closes its side while an answer is pending.
+    def watch_gone(self, callback: Callable[[], None] | None) -> bool:
+        """Call ``callback`` when the client closes its side; False when it already has.
 
-        Bytes that arrive meanwhile (a pipelined next request) go to h11's buffer,
-        up to a head's worth. A half-close counts as gone, as in nginx's default
-        (``proxy_ignore_client_abort off``): no client of a terminal tool half-closes
-        and then waits, and an abandoned request must not hold an upstream open.
+        A half-close counts as gone, as in nginx's default (``proxy_ignore_client_abort
+        off``): no client of a terminal tool half-closes and then waits, and an abandoned
+        request must not hold an upstream open. Bytes that arrive meanwhile (a pipelined
+        next request) wait unread; past a limit the socket is paused, and a client whose
+        close then goes unseen is still answered. ``None`` stops watching.
         """
         stream = self.stream
-        while len(stream.h11.trailing_data[0]) <= MAX_HEAD_BYTES:
-            data = await stream.reader.read(MAX_HEAD_BYTES)
-            if not data:
-                return
-            stream.h11.receive_data(data)
-        await asyncio.Event().wait()  # enough buffered: stop reading, never "gone"
+        if callback is not None and stream.gone:
+            return False
+        stream.on_gone = callback
+        return True

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import h11
+
 from tokenwarden.config import is_loopback
 from tokenwarden.errors import ConfigError
 from tokenwarden.proxy import replies
 from tokenwarden.proxy.body import DEFAULT_MAX_REPLAY_BYTES, RequestBody, read_body
 from tokenwarden.proxy.direct import DirectUpstream
 from tokenwarden.proxy.forward import Forwarder, relay
-from tokenwarden.proxy.h11io import MAX_HEAD_BYTES, ProtocolError
+from tokenwarden.proxy.h11io import H11Connection, ProtocolError
 from tokenwarden.proxy.inbound import BadRequest, ClientSide, RequestHead, check_target
 from tokenwarden.proxy.limits import ProxyLimits, RepeatLimiter
 from tokenwarden.proxy.replies import Reply
@@ -82,7 +84,7 @@ class _Peer:
     """One client connection the proxy holds: whether it has shown the secret yet."""
 
     task: asyncio.Task[None]
-    writer: asyncio.StreamWriter
+    stream: H11Connection
     authorized: bool = False
 
 
@@ -94,6 +96,7 @@ class ProxyServer:
         self.forwarder = forwarder
         self.limits = limits or ProxyLimits()
         self.secret = secret
+        self._secret_bytes = secret.encode()
         self.max_replay_bytes = max_replay_bytes
         self._server: asyncio.Server | None = None
         #: Oldest first (dicts keep insertion order): who is dropped to make room.
@@ -132,9 +135,7 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(self._on_loop_error)
-        self._server = await asyncio.start_server(
-            self._on_connection, host, port, limit=MAX_HEAD_BYTES
-        )
+        self._server = await loop.create_server(lambda: _Accepted(self), host, port)
         return self
 
     async def serve_forever(self) -> None:
@@ -188,15 +189,22 @@ class ProxyServer:
         victim.task.cancel()
         return True
 
-    async def _on_connection(self, reader: asyncio.StreamReader,
-                             writer: asyncio.StreamWriter) -> None:
+    def accepted(self, stream: H11Connection) -> None:
+        """A client connected: serve it in a task of its own, if there is room."""
+        if not self._make_room():
+            stream.close()
+            return
+        task = asyncio.get_running_loop().create_task(self._on_connection(stream))
+        self._peers[task] = _Peer(task, stream)
+
+    async def _on_connection(self, stream: H11Connection) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if not self._make_room():
-            writer.close()
+        peer = self._peers.get(task)
+        if peer is None:  # dropped before it started
+            stream.close()
             return
-        peer = self._peers[task] = _Peer(task, writer)
-        client = ClientSide(reader, writer)
+        client = ClientSide(stream)
         try:
             await self._serve_connection(client, peer)
         except BadRequest as exc:
@@ -213,9 +221,9 @@ class ProxyServer:
             log.debug("proxy connection failed", exc_info=True)
         finally:
             self._peers.pop(task, None)
-            writer.close()
+            stream.close()
             with contextlib.suppress(BaseException):
-                await writer.wait_closed()
+                await stream.wait_closed()
 
     async def _serve_connection(self, client: ClientSide, peer: _Peer) -> None:
         while True:
@@ -253,13 +261,12 @@ class ProxyServer:
 
     def _authorized(self, head: RequestHead) -> bool:
         """Whether the request carries the local secret as a bearer token or API key."""
-        expected = self.secret.encode()
-        scheme, _, value = (head.get("authorization") or "").partition(" ")
-        offered = [value.strip()] if scheme.lower() == "bearer" else []
-        offered.append(head.get("x-api-key") or "")
+        expected = self._secret_bytes
+        scheme, _, value = (head.get(b"authorization") or b"").partition(b" ")
+        offered = [value.strip()] if scheme.lower() == b"bearer" else []
+        offered.append(head.get(b"x-api-key") or b"")
         # Compare every candidate, so timing does not tell which header was tried.
-        matches = [hmac.compare_digest(item.encode("latin-1", "replace"), expected)
-                   for item in offered]
+        matches = [hmac.compare_digest(item, expected) for item in offered]
         return any(matches)
 
 
@@ -267,8 +274,8 @@ async def _unless_client_leaves(client: ClientSide, work: Awaitable[_T]) -> _T |
     """``work``'s result, or None (``work`` cancelled) when the client goes away first.
 
     Only once the request body is read whole: until then the body's own reads see
-    the client leave. ``work`` runs in this task (a task per request costs loop
-    turns the latency target cannot spare); a watcher cancels it if the client leaves.
+    the client leave. ``work`` runs in this task; the connection's close callback
+    cancels it, so watching costs nothing per request.
     """
     if not client.body_done:
         return await work
@@ -276,14 +283,16 @@ async def _unless_client_leaves(client: ClientSide, work: Awaitable[_T]) -> _T |
     assert this is not None
     left = False
 
-    def on_gone(watcher: asyncio.Task[None]) -> None:
+    def on_gone() -> None:
         nonlocal left
-        if not watcher.cancelled() and watcher.exception() is None:
-            left = True
-            this.cancel()
+        left = True
+        this.cancel()
 
-    gone = asyncio.get_running_loop().create_task(client.wait_gone())
-    gone.add_done_callback(on_gone)
+    if not client.watch_gone(on_gone):
+        if asyncio.iscoroutine(work):
+            work.close()
+        log.debug("client went away before the request was forwarded")
+        return None
     try:
         return await work
     except asyncio.CancelledError:
@@ -293,10 +302,19 @@ async def _unless_client_leaves(client: ClientSide, work: Awaitable[_T]) -> _T |
         log.debug("client went away; upstream request cancelled")
         return None
     finally:
-        gone.remove_done_callback(on_gone)
-        gone.cancel()
-        # One turn of the loop ends the cancelled read before the connection reads again.
-        await asyncio.sleep(0)
+        client.watch_gone(None)
+
+
+class _Accepted(H11Connection):
+    """A client connection's protocol: hands itself to the proxy once connected."""
+
+    def __init__(self, proxy: ProxyServer) -> None:
+        super().__init__(h11.SERVER, allow_folding=False)
+        self._proxy = proxy
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._proxy.accepted(self)
 
 
 async def serve_proxy(

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from tokenwarden.proxy.headers import Headers
+from tokenwarden.proxy.headers import HeaderList, Headers
 
 Content = bytes | AsyncIterator[bytes] | None
 
@@ -26,17 +26,19 @@ class UpstreamError(Exception):
 
 
 class UpstreamResponse(Protocol):
-    """An upstream answer whose head has arrived; the body is read by ``aiter_raw``."""
+    """An upstream answer whose head has arrived; the body is read by ``read_piece``."""
 
     status: int
-    reason: str
-    headers: Headers
+    reason: bytes
+    headers: HeaderList
+    #: The parser's own object for ``headers``, when it can be sent on as it is.
+    parsed_headers: object | None
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), or None."""
 
-    def aiter_raw(self) -> AsyncIterator[bytes]:
-        """The body as it arrives, with the transfer coding removed."""
+    async def read_piece(self) -> bytes | None:
+        """The next piece of the body as it arrives, transfer coding removed; None at the end."""
 
     async def aclose(self) -> None:
         """Release the connection (back to the pool when the body was read whole)."""
@@ -48,6 +50,9 @@ class Upstream(Protocol):
     async def send(self, method: str, target: str, headers: Headers, content: Content,
                    length: int | None = None) -> UpstreamResponse:
         """Send a request; ``target`` (origin-form) goes after the base path.
+
+        ``headers`` are end-to-end ones without ``Host`` and framing, which the
+        transport adds.
 
         ``length`` is a streamed body's declared size (sent as ``Content-Length``,
         since some APIs refuse chunked uploads); without it a stream goes chunked.

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterator
 import httpx2
 
 from tokenwarden.proxy.direct import UpstreamTimeout
-from tokenwarden.proxy.headers import Headers
+from tokenwarden.proxy.headers import HeaderList, Headers, header
 from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
 
 #: httpx2 frames the body itself.
-_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
 
 
 class HttpxUpstream:
@@ -38,10 +38,10 @@ class HttpxUpstream:
                    length: int | None = None) -> UpstreamResponse:
         """Send a request and return once the answer's head has arrived."""
         headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
-        if not any(k.lower() == "accept-encoding" for k, _ in headers):
-            headers.append(("Accept-Encoding", "identity"))  # not httpx2's default
+        if header(headers, b"accept-encoding") is None:
+            headers.append((b"Accept-Encoding", b"identity"))  # not httpx2's default
         if length is not None and not isinstance(content, bytes | None):
-            headers.append(("Content-Length", str(length)))  # httpx2 would go chunked
+            headers.append((b"Content-Length", b"%d" % length))  # httpx2 would go chunked
         request = self.client.build_request(method, httpx2.URL(self.base_url + target),
                                             headers=headers, content=content)
         try:
@@ -62,18 +62,23 @@ class _HttpxResponse:
     def __init__(self, response: httpx2.Response) -> None:
         self._response = response
         self.status = response.status_code
-        self.reason = response.reason_phrase
-        self.headers: Headers = list(response.headers.multi_items())
+        self.reason = response.reason_phrase.encode("latin-1")
+        self.headers = HeaderList(list(response.headers.raw))
+        self.parsed_headers: object | None = None
+        self._pieces: AsyncIterator[bytes] | None = None
 
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive), or None."""
-        return self._response.headers.get(name)
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower case), or None."""
+        return self.headers.get(name)
 
-    async def aiter_raw(self) -> AsyncIterator[bytes]:
-        """The body as it arrives, with the transfer coding removed."""
+    async def read_piece(self) -> bytes | None:
+        """The next piece of the body as it arrives, transfer coding removed; None at the end."""
+        if self._pieces is None:
+            self._pieces = self._response.aiter_raw()
         try:
-            async for piece in self._response.aiter_raw():
-                yield piece
+            return await anext(self._pieces)
+        except StopAsyncIteration:
+            return None
         except httpx2.HTTPError as exc:
             raise UpstreamError(f"upstream connection broke ({type(exc).__name__})") from None
 
