@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import sys
 from collections.abc import AsyncIterator, Awaitable
 from concurrent.futures import ThreadPoolExecutor
@@ -87,8 +88,26 @@ def _has_fd(stream: BinaryIO) -> bool:
     return True
 
 
+def _pollable(stream: BinaryIO) -> bool:
+    """Whether epoll can watch ``stream``: a pipe, a socket or a terminal.
+
+    ``/dev/null`` and regular files pass asyncio's own check but then fail to
+    register (EPERM) in a callback, where nothing can catch it, and the server
+    would wait forever for input that already ended.
+    """
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
+
+
 async def open_source(stream: BinaryIO) -> FrameSource:
     """Read ``stream`` on the event loop if it is a pipe, else in a thread."""
+    if not _pollable(stream):
+        log.debug("stdin is not a pipe; reading it in a thread")
+        return _ThreadSource(stream)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES, loop=loop)
     try:

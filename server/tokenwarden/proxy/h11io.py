@@ -178,7 +178,7 @@ class H11Connection(asyncio.Protocol):
         self.h11.receive_data(data)
 
     def _check_head(self) -> None:
-        raw = bytes(self._head)
+        raw = self._head
         end = _HEAD_END.search(raw)
         head = raw[:end.start() + 1] if end else raw
         if head.count(b"\n") != head.count(b"\r\n"):

@@ -27,38 +27,36 @@ class RequestHead:
     target: str
     version: str
     headers: HeaderList
+    #: Whether the body comes with chunked transfer coding (h11 allows no other).
+    chunked: bool
+    #: The declared body length (validated by h11), or None when absent.
+    content_length: int | None
 
     def get(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower case), or None."""
         return self.headers.get(name)
 
-    @property
-    def chunked(self) -> bool:
-        """Whether the body comes with chunked transfer coding."""
-        return self.get(b"transfer-encoding") is not None  # h11 allows only "chunked"
-
-    @property
-    def content_length(self) -> int | None:
-        """The declared body length (validated by h11), or None when absent."""
-        value = self.get(b"content-length")
-        return None if value is None else int(value)
-
     @classmethod
     def of(cls, event: h11.Request) -> RequestHead:
         """The head of an h11 request, refusing framing h11 lets through but a proxy must not."""
-        head = cls(event.method.decode("ascii"), event.target.decode("ascii"),
-                   f"HTTP/{event.http_version.decode('ascii')}",
-                   HeaderList(event.headers.raw_items()))
-        if head.chunked and head.get(b"content-length") is not None:
+        headers = HeaderList(event.headers.raw_items())
+        chunked = headers.get(b"transfer-encoding") is not None
+        length = headers.get(b"content-length")
+        if chunked and length is not None:
             raise BadRequest("both Transfer-Encoding and Content-Length")
-        return head
+        return cls(event.method.decode("ascii"), event.target.decode("ascii"),
+                   f"HTTP/{event.http_version.decode('ascii')}", headers, chunked,
+                   None if length is None else int(length))
 
 
 def check_target(target: str) -> None:
     """Origin-form only, and no dot segments that could climb out of the upstream's base path."""
     if not target.startswith("/"):
         raise BadRequest("the proxy expects origin-form request targets ('/path?query')")
-    path = unquote(target.partition("?")[0])
+    path = target.partition("?")[0]
+    if "." not in path and "%" not in path and "\\" not in path:
+        return  # nothing that could make a dot segment: most API paths
+    path = unquote(path)
     if any(part in (".", "..") for part in path.replace("\\", "/").split("/")):
         raise BadRequest("the path must not contain '.' or '..' segments")
 
