@@ -5,6 +5,15 @@ Run from the repository root::
     .venv/bin/python bench/scale_bench.py [--windows 16] [--execs 8] [--shells 24]
         [--rotations 10] [--ttl 6] [--no-wake] [--json]
 
+The baseline row alone, cheap enough to repeat while looking at the wake::
+
+    .venv/bin/python bench/scale_bench.py --windows 1 --execs 1 --shells 1 --no-baseline \
+        --rotations 2
+
+Each run leaves its folder (printed at the end): the auth event log, every window's
+``window/logMessage`` lines, the exec and shell logs, and the server's token requests
+around the wake (``server-events.json``).
+
 Everything runs as whole processes against the dev server (in this process, on
 127.0.0.1, reuse detection on, ``--ttl`` second access tokens), sharing one store:
 
@@ -53,11 +62,11 @@ sys.path.insert(0, str(ROOT / "server"))
 sys.path.insert(0, str(ROOT))
 
 import httpx2  # noqa: E402
+from bench.scale_servers import SERVERS, start_server  # noqa: E402
 from tests.lsp.harness import read_message  # noqa: E402
 from tests.terminal.sample_api import SampleAPI  # noqa: E402
 
 from tokenwarden.config import load_config, write_profile  # noqa: E402
-from tokenwarden.devserver import DevServer, DevServerConfig  # noqa: E402
 from tokenwarden.oauth import DeviceAuthorization  # noqa: E402
 from tokenwarden.paths import locations  # noqa: E402
 from tokenwarden.session import SessionManager  # noqa: E402
@@ -107,16 +116,6 @@ echo "$ok $failed"
 """
 
 
-class OffsetClock:
-    """The dev server's wall clock: real time plus an offset the bench moves at a 'suspend'."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset)
-
-
 @dataclass
 class Figures:
     """What one run measured."""
@@ -124,6 +123,7 @@ class Figures:
     windows: int
     execs: int
     shells: int
+    server: str = "dev"
     rotations: int = 0
     refresh_requests: int = 0
     reuse: int = 0
@@ -132,6 +132,7 @@ class Figures:
     failed_calls: int = 0
     api_401s: int = 0
     status_latency_ms: list[float] = field(default_factory=list)
+    startup_latency_ms: list[float] = field(default_factory=list)
     lock_wait_ms: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
@@ -143,6 +144,7 @@ class Figures:
     wake_failed_calls: int | None = None
     in_flight_across_suspend: int = 0
     seconds: float = 0.0
+    folder: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -158,6 +160,7 @@ class Window:
         self.next_id = 0
         self.pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.statuses: list[tuple[float, dict[str, Any]]] = []
+        self.log: list[str] = []  # window/logMessage, kept in the bench's folder
         self.reader = asyncio.ensure_future(self._read())
 
     def send(self, message: dict[str, Any]) -> None:
@@ -181,6 +184,8 @@ class Window:
                     self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
                 elif message.get("method") == "tokenwarden/didChangeStatus":
                     self.statuses.append((time.monotonic(), message["params"]))
+                elif message.get("method") == "window/logMessage":
+                    self.log.append(f"{time.monotonic():.3f} {message['params']['message']}")
                 elif "id" in message and message["id"] in self.pending:
                     self.pending.pop(message["id"]).set_result(message)
 
@@ -200,14 +205,13 @@ class Bench:
 
     def __init__(self, args: argparse.Namespace, windows: int, execs: int, shells: int) -> None:
         self.args = args
-        self.figures = Figures(windows=windows, execs=execs, shells=shells)
+        self.figures = Figures(windows=windows, execs=execs, shells=shells, server=args.server)
         self.home = Path(tempfile.mkdtemp(prefix="tw-scale-"))
+        self.figures.folder = str(self.home)
         self.stop_file = self.home / "stop"
         self.faketime_file = self.home / "faketime"
-        self.clock = OffsetClock()
-        self.server = DevServer(DevServerConfig(access_token_ttl=args.ttl, interval=0),
-                                clock=self.clock).start()
-        self.api = SampleAPI(self.server.url("/userinfo")).start()
+        self.server = start_server(args.server, args.ttl, self.home)
+        self.api = SampleAPI(self.server.userinfo_url).start()
         self.windows: list[Window] = []
         self.others: list[asyncio.subprocess.Process] = []
         self.calling = True
@@ -235,12 +239,13 @@ class Bench:
 
     @property
     def wake_enabled(self) -> bool:
-        return not self.args.no_wake and FAKETIME_LIBRARY.exists()
+        return (not self.args.no_wake and FAKETIME_LIBRARY.exists()
+                and self.server.clock_can_move)
 
     async def sign_in(self) -> None:
         write_profile(self.home / "config.toml", "default", {
-            "issuer": self.server.issuer, "client_id": "scale-bench",
-            "scopes": ["openid", "offline_access"],
+            "issuer": self.server.issuer, "client_id": self.server.client_id,
+            "scopes": list(self.server.scopes),
         })
         self.faketime_file.write_text("+0\n")
         where = locations({"TOKENWARDEN_HOME": str(self.home)})
@@ -248,11 +253,11 @@ class Bench:
         try:
             started = await manager.start_login()
             assert isinstance(started, DeviceAuthorization)
-            self.server.approve(started.user_code)
+            await self.server.approve(started.user_code)
             await asyncio.wait_for(manager.wait_login(), 30)
         finally:
             await manager.close()
-        self.server.reset_stats()
+        self.server.reset()
 
     async def start_window(self) -> Window:
         process = await asyncio.create_subprocess_exec(
@@ -274,8 +279,8 @@ class Bench:
             env=self.env(), cwd=self.home, start_new_session=True)
 
     async def start_shell(self, index: int) -> asyncio.subprocess.Process:
-        env = {**self.env(), "STOP": str(self.stop_file), "USERINFO": self.server.url(
-            "/userinfo"), "INTERVAL": str(self.args.shell_interval),
+        env = {**self.env(), "STOP": str(self.stop_file), "USERINFO": self.server.userinfo_url,
+               "INTERVAL": str(self.args.shell_interval),
             "TOKENWARDEN": tokenwarden_command(), "TOKENWARDEN_LOG": "debug"}
         return await asyncio.create_subprocess_exec(
             "bash", "-c", SHELL_LOOP, stdout=asyncio.subprocess.PIPE,
@@ -314,26 +319,28 @@ class Bench:
             await asyncio.sleep(self.args.window_interval * (0.5 + _jitter()))
 
     async def accepted(self, token: str) -> bool:
-        answer = await self.http.get(self.server.url("/userinfo"),
+        answer = await self.http.get(self.server.userinfo_url,
                                      headers={"Authorization": f"Bearer {token}"})
         return answer.status_code == 200
 
-    def store_expiry(self, after_generation: int) -> tuple[int, str] | None:
+    def store_expiry(self, after_generation: int) -> tuple[int, str, datetime] | None:
+        """(generation, expiry, obtained_at) of a record newer than ``after_generation``."""
         path = self.home / "store" / "default.json"
         with contextlib.suppress(OSError, ValueError):
             record = json.loads(path.read_bytes())
             if record["generation"] > after_generation and record.get("expires_at"):
-                return record["generation"], record["expires_at"]
+                return (record["generation"], record["expires_at"],
+                        _moment(record["obtained_at"]))
         return None
 
     async def watch_rotations(self, until: int, deadline: float) -> list[tuple[float, str]]:
         """Rotations as they happen: (when the server issued it, the expiry windows show)."""
         seen: list[tuple[float, str]] = []
-        count = self.server.stats()["refresh_ok"]
+        count = self.server.counts().refresh_ok
         generation = json.loads((self.home / "store" / "default.json").read_bytes())[
             "generation"]
         while len(seen) < until and time.monotonic() < deadline:
-            now_count = self.server.stats()["refresh_ok"]
+            now_count = self.server.counts().refresh_ok
             if now_count > count:
                 issued_at = time.monotonic()
                 count = now_count
@@ -343,7 +350,7 @@ class Bench:
                     if found is None:
                         await asyncio.sleep(0.005)
                 if found is not None:
-                    generation, expiry = found
+                    generation, expiry, _ = found
                     seen.append((issued_at, _normal(expiry)))
             await asyncio.sleep(0.01)
         return seen
@@ -358,19 +365,22 @@ class Bench:
         self.others = [await self.start_exec(i) for i in range(figures.execs)]
         self.others += [await self.start_shell(i) for i in range(figures.shells)]
         drivers = [asyncio.ensure_future(self.drive(w)) for w in self.windows]
-        rotations = await self.watch_rotations(self.args.rotations,
+        # The first rotation comes while 48 Pythons are still starting on two cores:
+        # its latency is reported apart, the others are the steady state.
+        rotations = await self.watch_rotations(self.args.rotations + 1,
                                                time.monotonic() + self.args.max_seconds)
         await asyncio.sleep(2.0)  # let the last rotation reach every window
-        stats = self.server.stats()
-        figures.rotations = stats["refresh_ok"]
-        figures.refresh_requests = stats["token_requests"].get("refresh_token", 0)
-        figures.reuse = stats["reuse_detected"]
-        figures.invalid_grant = stats["invalid_grant"]
-        for issued_at, expiry in rotations:
+        counts = self.server.counts()
+        figures.rotations = counts.refresh_ok
+        figures.refresh_requests = counts.refresh_requests
+        figures.reuse = counts.reuse
+        figures.invalid_grant = counts.invalid_grant
+        for index, (issued_at, expiry) in enumerate(rotations):
             for window in self.windows:
                 seen = window.saw_expiry(expiry, issued_at - 0.05)
-                figures.status_latency_ms.append(
-                    float("inf") if seen is None else max(0.0, seen - issued_at) * 1000)
+                latency = float("inf") if seen is None else max(0.0, seen - issued_at) * 1000
+                (figures.status_latency_ms if index else figures.startup_latency_ms).append(
+                    latency)
         figures.rss_mb = [rss_mb(w.process.pid) for w in self.windows]
         await self.idle_gap()
         if self.wake_enabled:
@@ -388,30 +398,46 @@ class Bench:
     async def idle_gap(self) -> None:
         """Windows' CPU between two rotations, with every consumer paused."""
         self.calling = False
-        for process in self.others:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGSTOP)
+        await self.stop_consumers_outside_the_lock()
         for _ in range(5):  # a gap with a rotation inside does not count: try again
-            count = self.server.stats()["refresh_ok"]
+            count = self.server.counts().refresh_ok
             deadline = time.monotonic() + self.args.ttl * 2
             while time.monotonic() < deadline:
-                if self.server.stats()["refresh_ok"] != count:
+                if self.server.counts().refresh_ok != count:
                     break
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.5)  # the rotation reaches every window
-            count = self.server.stats()["refresh_ok"]
+            count = self.server.counts().refresh_ok
             before = sum(cpu_seconds(w.process.pid) for w in self.windows)
             started = time.monotonic()
             await asyncio.sleep(self.args.ttl * 0.2)
             after = sum(cpu_seconds(w.process.pid) for w in self.windows)
-            if self.server.stats()["refresh_ok"] == count:
+            if self.server.counts().refresh_ok == count:
                 self.figures.idle_cpu_seconds = after - before
                 self.figures.idle_seconds = time.monotonic() - started
                 break
+        self.signal_others(signal.SIGCONT)
+        self.calling = True
+
+    async def stop_consumers_outside_the_lock(self) -> None:
+        """SIGSTOP every consumer, at a moment none of them holds the profile lock.
+
+        A consumer stopped while renewing keeps the lock: every window that falls due
+        then waits for it, which is not the idle gap this measures.
+        """
+        lock = self.home / "store" / "default.lock"
+        for _ in range(50):
+            self.signal_others(signal.SIGSTOP)
+            if not lock_is_held(lock):
+                return
+            self.signal_others(signal.SIGCONT)
+            await asyncio.sleep(0.1)
+        self.figures.errors.append("idle gap: a consumer held the lock at every try")
+
+    def signal_others(self, number: int) -> None:
         for process in self.others:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGCONT)
-        self.calling = True
+                os.killpg(process.pid, number)
 
     async def wake(self) -> None:
         """Suspend every process for 8 h of wall time, then wake them all at once."""
@@ -424,11 +450,11 @@ class Bench:
         await asyncio.sleep(0.3)
         failed_before = figures.failed_calls
         self.faketime_file.write_text(f"+{SUSPEND_SECONDS}\n")
-        self.clock.offset = SUSPEND_SECONDS
+        self.server.move_clock(SUSPEND_SECONDS)
         await asyncio.sleep(0.5)
         generation = json.loads((self.home / "store" / "default.json").read_bytes())[
             "generation"]
-        woke, woke_server = time.monotonic(), self.clock.now()
+        woke, woke_server = time.monotonic(), self.server.now()
         self.handed_out_after = woke
         self.woke_faked = time.time() + SUSPEND_SECONDS
         for process in everyone:
@@ -439,12 +465,16 @@ class Bench:
         while found is None and time.monotonic() < woke + 30:
             found = self.store_expiry(generation)
             await asyncio.sleep(0.01)
-        # A second renewal caused by the wake would come at once; the next scheduled
-        # one no sooner than 45 % of a lifetime later (advisory window with the most
-        # jitter). Count, by the server's own clock, the renewals in between.
+        # A second renewal caused by the wake would come while the first one's token is
+        # still fresh for every process: before 45 % of its life (the advisory window
+        # with the most jitter), counted from when its request was sent (the record's
+        # obtained_at), not from when the server answered: on a loaded machine the
+        # next scheduled renewal may come sooner than that after the answer.
         await asyncio.sleep(self.args.ttl * 0.5)
-        figures.wake_renewals = renewals_right_after(
-            self.server.events(), woke_server, self.args.ttl * 0.4)
+        due = None if found is None else found[2] + timedelta(seconds=self.args.ttl * 0.45)
+        figures.wake_renewals = renewals_between(self.server.refresh_times(), woke_server, due)
+        (self.home / "server-events.json").write_text(json.dumps(
+            self.server.token_events(), indent=0))
         figures.wake_stale_tokens = self.stale_after_wake
         figures.wake_failed_calls = figures.failed_calls - failed_before
         if found is not None:
@@ -492,6 +522,8 @@ class Bench:
                 window.send({"jsonrpc": "2.0", "method": "exit", "params": None})
             await asyncio.wait_for(window.process.wait(), 30)
             window.reader.cancel()
+        for index, window in enumerate(self.windows):
+            (self.home / f"window-{index}.log").write_text("\n".join(window.log) + "\n")
 
     async def close(self) -> None:
         for process in [w.process for w in self.windows] + self.others:
@@ -503,16 +535,30 @@ class Bench:
         self.server.stop()
 
 
-def renewals_right_after(events: list[dict[str, Any]], since: datetime,
-                         window: float) -> int:
-    """Refreshes the server granted within ``window`` s of its first one after ``since``."""
-    times = sorted(
-        moment for moment in (
-            datetime.fromisoformat(e["time"].replace("Z", "+00:00")) for e in events
-            if e["endpoint"] == "token" and e["grant_type"] == "refresh_token"
-            and e["outcome"] == "ok")
-        if moment >= since)
-    return sum(1 for moment in times if (moment - times[0]).total_seconds() <= window)
+def renewals_between(times: list[datetime], since: datetime, until: datetime | None) -> int:
+    """Refreshes granted from ``since`` until ``until`` (all after it, if None)."""
+    return sum(1 for moment in times if moment >= since and (until is None or moment < until))
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether some process holds the flock on ``path`` (tried without waiting)."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the lock if this took it
+    return False
 
 
 def tokenwarden_command() -> str:
@@ -535,7 +581,7 @@ def cpu_seconds(pid: int) -> float:
 
 def _normal(stamp: str) -> str:
     """A stored RFC 3339 time in the form the status object uses (seconds, Z)."""
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
+    moment = _moment(stamp).astimezone(UTC)
     return moment.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -572,6 +618,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shell-interval", type=float, default=3.0)
     parser.add_argument("--max-seconds", type=float, default=600.0)
     parser.add_argument("--no-wake", action="store_true", help="skip the simulated suspend")
+    parser.add_argument("--server", choices=SERVERS, default="dev",
+                        help="the authorization server (oidc-provider: no suspend, its "
+                             "clock cannot be moved)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
@@ -589,6 +638,7 @@ def table(rows: list[Figures]) -> str:
     def line(name: str, goal: str, values: list[str]) -> None:
         lines.append(f"| {name} | {goal} | " + " | ".join(values) + " |")
 
+    line("authorization server", "", [r.server for r in rows])
     line("rotations", "≥ 10", [str(r.rotations) for r in rows])
     line("refresh requests per rotation", "1", [f"{r.refreshes_per_rotation:.2f}" for r in rows])
     line("refresh-token reuse / invalid_grant", "0 / 0",
@@ -599,6 +649,8 @@ def table(rows: list[Figures]) -> str:
          [str(r.api_401s) for r in rows])
     line("rotation → every window's status, p50 / p99 ms", "≤ 1000",
          [f"{ms(r.status_latency_ms, .5)} / {ms(r.status_latency_ms, .99)}" for r in rows])
+    line("first rotation, during start-up → every window's status, max ms", "",
+         [ms(r.startup_latency_ms, 1.0) for r in rows])
     line("`token` lock wait p99 ms (waits)", "≤ 100",
          [f"{ms(r.lock_wait_ms, .99)} ({len(r.lock_wait_ms)})" for r in rows])
     line("CPU of all processes per rotation, s", "", [f"{r.cpu_seconds:.2f}" for r in rows])
@@ -631,14 +683,17 @@ async def main_async(args: argparse.Namespace) -> list[Figures]:
 
 def main() -> None:
     args = parse_args()
+    load_before = os.getloadavg()[0]
     rows = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=1, default=str))
         return
-    print(f"scale bench: ttl {args.ttl:g} s, {os.cpu_count()} CPUs, "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(f"scale bench: {args.server} server, ttl {args.ttl:g} s, {os.cpu_count()} CPUs, "
+          "load average "
+          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     print(table(rows))
     for row in rows:
+        print(f"  {row.windows}+{row.execs}+{row.shells}: logs in {row.folder}")
         for error in sorted(set(row.errors))[:10]:
             print(f"  {row.windows}+{row.execs}+{row.shells}: {error}")
 

@@ -85,8 +85,26 @@ def utc_iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def to_millisecond(moment: datetime | None) -> datetime | None:
+    """``moment`` truncated to the millisecond: the precision the store keeps."""
+    return None if moment is None else moment.replace(
+        microsecond=moment.microsecond // 1000 * 1000)
+
+
+def utc_iso_ms(moment: datetime | None) -> str | None:
+    """RFC 3339 UTC to the millisecond (``...T12:00:06.900Z``), or None.
+
+    The store keeps its times this precisely: truncated to the second, a 6-second
+    token's expiry moved up to a second early, so renewal fell due up to 17 % of its
+    lifetime too soon (``bench/scale_bench.py`` saw a second renewal after a wake).
+    """
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_utc(text: str | None) -> datetime | None:
-    """Parse an RFC 3339 time written by ``utc_iso``; None for empty or invalid text."""
+    """Parse an RFC 3339 time written by ``utc_iso`` or ``utc_iso_ms``; None when invalid."""
     if not text:
         return None
     try:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from tokenwarden.clock import to_millisecond
 from tokenwarden.config import Profile
 from tokenwarden.policy import seconds_left
 from tokenwarden.status import SessionState
@@ -153,11 +154,13 @@ def record_from_response(
         # RFC 6749 §6: an answer without a refresh token keeps the old one.
         "refresh_token": response.refresh_token
         or (previous.refresh_token if previous else None),
-        "expires_at": expiry_of(response, now),
-        "obtained_at": now,
-        "refresh_at": now + timedelta(seconds=response.refresh_in)
+        # To the millisecond, as the store keeps them: the record this process holds
+        # is the one every other process reads.
+        "expires_at": to_millisecond(expiry_of(response, now)),
+        "obtained_at": to_millisecond(now),
+        "refresh_at": to_millisecond(now + timedelta(seconds=response.refresh_in))
         if response.refresh_in else None,
-        "refresh_token_expires_at": refresh_expires,
+        "refresh_token_expires_at": to_millisecond(refresh_expires),
         "scopes": scopes,
         "rejected": False,
         "forced": False,

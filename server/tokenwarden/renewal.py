@@ -119,6 +119,7 @@ class Renewer:
         store = self.registry.store
         name = session.profile.name
         lock = store.file_lock(name)
+        decided_on = session.record.generation if session.record else None
         if not await self._acquire_prepared(session, lock, blocking_lock):
             record = session.record
             if record is None:
@@ -129,6 +130,10 @@ class Renewer:
             # have rotated the refresh token while we waited.
             record = self.registry.read_matching(session)
             session.record, session.record_stamp = record, store.stamp(name)
+            if record is not None and self._renewed_meanwhile(
+                record, decided_on, wanted, force, rejected
+            ):
+                return record
             return await self._renew_with_lock(session, record, wanted, force, rejected)
         finally:
             lock.release()
@@ -204,6 +209,23 @@ class Renewer:
                 retry_after=wait,
             )
         return await self._send_refresh(session, record, forced=rejected is not None)
+
+    def _renewed_meanwhile(self, record: TokenRecord, decided_on: int | None,
+                           wanted: float, force: bool, rejected: str | None) -> bool:
+        """Whether another process renewed since this one decided to, well enough.
+
+        After a wake every process finds its token due at once; those that lose the
+        race for the lock must take the winner's token even if, on a loaded machine,
+        they got the lock late enough for it to be in the advisory window already:
+        renewing it again would be the second renewal of the same wake. The schedule
+        renews it in turn.
+        """
+        if force or rejected is not None or decided_on is None:
+            return False
+        if record.generation == decided_on or not record.usable_token:
+            return False
+        now = self.registry.clock.now()
+        return not expired(record, now) and satisfies(record.times, now, wanted)
 
     def _still_good(
         self, session: ProfileSession, record: TokenRecord, now: datetime, wanted: float

@@ -34,7 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from tokenwarden.clock import parse_utc, utc_iso
+from tokenwarden.clock import parse_utc, utc_iso_ms
 from tokenwarden.errors import NewerStoreFormat, StoreError
 from tokenwarden.paths import unsafe_folder
 from tokenwarden.policy import TokenTimes
@@ -120,7 +120,7 @@ class TokenRecord:
         """The record as stored on disk."""
         data = asdict(self)
         for key in _TIME_FIELDS:
-            data[key] = utc_iso(getattr(self, key))
+            data[key] = utc_iso_ms(getattr(self, key))
         data["scopes"] = list(self.scopes)
         data["version"] = 2 if self.kept_in == "keyring" else 1
         return data

@@ -26,6 +26,14 @@ def test_written_record_reads_back_equal(tmp_path):
     assert store.read("default") == record()
 
 
+def test_times_are_kept_to_the_millisecond(tmp_path):
+    # Truncated to the second, a 6-second token would fall due up to a second early.
+    store = TokenStore(tmp_path / "store")
+    sent = NOW + timedelta(seconds=0.999)
+    store.write(record(obtained_at=sent, expires_at=sent + timedelta(seconds=6)))
+    assert store.read("default").times.expires_at == sent + timedelta(seconds=6)
+
+
 def test_files_are_private(tmp_path):
     store = TokenStore(tmp_path / "store")
     store.write(record())
