@@ -252,13 +252,17 @@ FileStamp = tuple[int, int, int]
 UNREAD: FileStamp = (-1, -1, -1)
 
 
+def stamp_of(info: os.stat_result) -> FileStamp:
+    """The stamp of a file whose ``stat`` is ``info``."""
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 def file_stamp(path: str) -> FileStamp | None:
     """``path``'s stamp, or None when there is no such file."""
     try:
-        info = os.stat(path)
+        return stamp_of(os.stat(path))
     except OSError:
         return None
-    return info.st_mtime_ns, info.st_size, info.st_ino
 
 
 class TokenStore:

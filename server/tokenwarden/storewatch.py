@@ -25,6 +25,8 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from tokenwarden.store import FileStamp, stamp_of
+
 log = logging.getLogger(__name__)
 
 RECORD_SUFFIX = ".json"
@@ -40,7 +42,8 @@ IN_CLOEXEC = 0o2000000
 _EVENT_HEADER = struct.Struct("iIII")
 _READ_SIZE = 64 * 1024
 
-Signature = tuple[int, int, int]
+#: What tells a changed record or marker apart: the store's own stamp.
+Signature = FileStamp
 ChangeCallback = Callable[[str], None]
 
 
@@ -226,6 +229,5 @@ def _signatures(folder: Path) -> dict[str, Signature]:
         if profile is None:
             continue
         with contextlib.suppress(OSError):
-            info = entry.stat()
-            found[entry.name] = (info.st_mtime_ns, info.st_size, info.st_ino)
+            found[entry.name] = stamp_of(entry.stat())
     return found

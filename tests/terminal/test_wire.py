@@ -7,7 +7,7 @@ import pytest
 
 from tokenwarden.proxy.body import read_body
 from tokenwarden.proxy.h11io import H11Connection
-from tokenwarden.proxy.headers import end_to_end
+from tokenwarden.proxy.headers import HeaderList
 from tokenwarden.proxy.inbound import BadRequest, ClientSide, check_target
 
 
@@ -103,4 +103,5 @@ def test_hop_by_hop_headers_and_those_named_in_connection_are_dropped():
     headers = [(b"Connection", b"keep-alive, X-Private"), (b"X-Private", b"1"),
                (b"Keep-Alive", b"timeout=5"), (b"Transfer-Encoding", b"chunked"),
                (b"Upgrade", b"h2c"), (b"Content-Type", b"text/plain"), (b"Host", b"h")]
-    assert end_to_end(headers, drop=frozenset({b"host"})) == [(b"Content-Type", b"text/plain")]
+    assert HeaderList(headers).end_to_end(frozenset({b"host"})) == [(b"Content-Type",
+                                                                     b"text/plain")]

@@ -34,12 +34,6 @@ def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
     }
 
 
-def end_to_end(headers: Iterable[tuple[bytes, bytes]],
-               drop: frozenset[bytes] = frozenset()) -> Headers:
-    """``headers`` without hop-by-hop ones, those named in ``Connection``, and ``drop``."""
-    return HeaderList(list(headers)).end_to_end(drop)
-
-
 class HeaderList:
     """A message's headers as received, with each name lower-cased once for lookups."""
 

@@ -16,9 +16,6 @@ from tokenwarden.proxy.direct import UpstreamTimeout
 from tokenwarden.proxy.headers import HeaderList, Headers, header
 from tokenwarden.proxy.upstream import Content, UpstreamError, UpstreamResponse
 
-#: httpx2 frames the body itself.
-_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection"})
-
 
 class HttpxUpstream:
     """Sends requests to one upstream through httpx2, honouring proxy settings."""
@@ -37,7 +34,7 @@ class HttpxUpstream:
     async def send(self, method: str, target: str, headers: Headers, content: Content,
                    length: int | None = None) -> UpstreamResponse:
         """Send a request and return once the answer's head has arrived."""
-        headers = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
+        headers = list(headers)  # end-to-end already: httpx2 adds Host and the framing
         if header(headers, b"accept-encoding") is None:
             headers.append((b"Accept-Encoding", b"identity"))  # not httpx2's default
         if length is not None and not isinstance(content, bytes | None):
