@@ -16,39 +16,25 @@ import re
 import secrets
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from tests.integrations.bearer import BearerCheck
+from tests.loopback_http import LoopbackHTTPServer
 
 EXPIRED = {"type": "error", "error": {"type": "authentication_error",
                                       "message": "OAuth token has expired."}}
 STEP = re.compile(r"\b(?:SLEEP \d+(?:\.\d+)?|STAMP)\b")
 
 
-class AnthropicAPI:
+class AnthropicAPI(LoopbackHTTPServer):
     """Runs on a daemon thread; ``base``, ``check`` (credentials) and ``paths`` (hits)."""
 
     def __init__(self, userinfo_url: str) -> None:
         self.check = BearerCheck(userinfo_url)
         self.paths: Counter[str] = Counter()
         self.lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def start(self) -> AnthropicAPI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(_handler_for(self))
 
 
 def credential(headers: Any) -> str | None:

@@ -12,36 +12,21 @@ from __future__ import annotations
 import base64
 import binascii
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.integrations.bearer import BearerCheck
+from tests.loopback_http import LoopbackHTTPServer
 
 
-class GitServer:
+class GitServer(LoopbackHTTPServer):
     """Serves the bare repositories under ``root`` at ``base``/NAME.git."""
 
     def __init__(self, userinfo_url: str, root: Path) -> None:
         self.check = BearerCheck(userinfo_url)
         self.root = root
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def start(self) -> GitServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(_handler_for(self))
 
 
 def password_of(header: str | None) -> str | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from tests.integrations.bearer import BearerCheck
+from tests.loopback_http import LoopbackHTTPServer
 
 UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                 "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
@@ -28,28 +28,12 @@ ANSWERS = {
 }
 
 
-class KubeAPI:
+class KubeAPI(LoopbackHTTPServer):
     """Runs on a daemon thread; ``base`` and the ``check`` counters."""
 
     def __init__(self, userinfo_url: str, tls: ssl.SSLContext) -> None:
         self.check = BearerCheck(userinfo_url)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.check))
-        self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def start(self) -> KubeAPI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"https://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(_handler_for(self.check), tls)
 
 
 def _handler_for(check: BearerCheck) -> type[BaseHTTPRequestHandler]:

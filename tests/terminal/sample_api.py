@@ -15,11 +15,13 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
+from tests.loopback_http import LoopbackHTTPServer
 
-class SampleAPI:
+
+class SampleAPI(LoopbackHTTPServer):
     """Runs on a daemon thread; ``url(path)``, ``hits``, ``unauthorized``, ``event_sent_at``."""
 
     def __init__(self, userinfo_url: str) -> None:
@@ -28,22 +30,7 @@ class SampleAPI:
         self.unauthorized = 0
         self.event_sent_at: list[float] = []
         self.lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def start(self) -> SampleAPI:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        super().__init__(_handler_for(self))
 
     def url(self, path: str) -> str:
         return self.base + path
