@@ -495,10 +495,18 @@ def _version(binary: str) -> str:
 
 
 def _create_database(path: Path, init_script: Path) -> None:
-    """A fresh SQLite database from the package's own init script."""
+    """A fresh SQLite database from the package's own init script, in WAL mode.
+
+    The tests count issued tokens by reading this database while Glewlwyd writes to
+    it. In SQLite's default journal mode such a read blocks the writer, and Glewlwyd
+    then fails the refresh it was serving ("Error executing sql query") with an empty
+    400, which ends the session: a failure of the harness, not of either program.
+    With a write-ahead log, readers never block the writer.
+    """
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.executescript(init_script.read_text(encoding="utf-8"))
         db.commit()
+        db.execute("PRAGMA journal_mode=WAL")
 
 
 def start(workdir: Path, *, access_token_ttl: int) -> GlewlwydServer:
