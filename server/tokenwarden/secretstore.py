@@ -263,6 +263,8 @@ def entry_name(profile: str, ref: str) -> str:
 
 def fill(record: TokenRecord, source: Path) -> TokenRecord:
     """A record whose tokens are in the keyring, with its tokens put back in."""
+    from tokenwarden.store import is_token_text  # store imports this module
+
     assert record.keyring_ref is not None  # checked when the record was parsed
     backend = keyring_backend()
     raw = backend.get(entry_name(record.profile, record.keyring_ref))
@@ -277,7 +279,8 @@ def fill(record: TokenRecord, source: Path) -> TokenRecord:
         pair = json.loads(raw)
         access, refresh = pair.get("access_token"), pair.get("refresh_token")
         if pair.get("ref") != record.keyring_ref or not all(
-            value is None or isinstance(value, str) for value in (access, refresh)
+            value is None or (isinstance(value, str) and is_token_text(value))
+            for value in (access, refresh)
         ):
             raise ValueError
     except (ValueError, AttributeError):

@@ -153,7 +153,7 @@ class TokenRecord:
                 raise ValueError(f"key '{key}' is empty")
         for key in ("access_token", "refresh_token"):
             token = values.get(key)
-            if token is not None and not _PRINTABLE.fullmatch(token):
+            if token is not None and not is_token_text(token):
                 raise ValueError(f"key '{key}' holds characters a token cannot have")
         place, ref = values.get("kept_in", "file"), values.get("keyring_ref")
         if place not in ("file", "keyring"):
@@ -172,6 +172,15 @@ class _NewerFormat(ValueError):
 
 
 _PRINTABLE = re.compile(r"[\x21-\x7e]+")
+
+
+def is_token_text(value: str) -> bool:
+    """Whether ``value`` is visible ASCII only, as every stored token must be.
+
+    So a token read back from the store can go into an HTTP header, argv or the
+    environment as it is: no space, control character or line break can split them.
+    """
+    return _PRINTABLE.fullmatch(value) is not None
 _KEYRING_REF = re.compile(r"[0-9]{1,16}-[0-9a-f]{12}")
 
 

@@ -94,6 +94,25 @@ def test_a_missing_entry_is_a_store_error_that_says_what_to_do(secret_service, t
     assert store.path("default").exists()  # nothing thrown away
 
 
+def test_a_keyring_entry_whose_token_could_split_a_header_is_a_store_error(secret_service,
+                                                                           tmp_path):
+    # Another program of the same user may write the entry: its tokens get the same
+    # check as the file's (visible ASCII), so a CR/LF never reaches a header or argv.
+    import keyring
+
+    store = keyring_store(tmp_path / "store")
+    store.write(record(1))
+    ref = json.loads(store.path("default").read_text())["keyring_ref"]
+    keyring.set_password("tokenwarden", f"default/{ref}", json.dumps(
+        {"ref": ref, "access_token": "at\r\nX-Injected: 1", "refresh_token": "rt-1"}))
+    with pytest.raises(StoreError) as caught:
+        store.read("default")
+    assert f"keyring entry 'tokenwarden/default/{ref}'" in str(caught.value)
+    assert "X-Injected" not in str(caught.value)
+    assert store.path("default").exists()  # nothing thrown away
+    keyring.delete_password("tokenwarden", f"default/{ref}")
+
+
 def test_auto_keeps_an_existing_file_session_in_the_file(secret_service, tmp_path):
     TokenStore(tmp_path / "store").write(record(1))
     store = keyring_store(tmp_path / "store", "auto")
