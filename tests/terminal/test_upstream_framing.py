@@ -179,6 +179,18 @@ async def test_upstream_base_path_prefixes_every_request(scripted, client: httpx
     assert upstream.requests == ["GET /api/v2/models?limit=1 HTTP/1.1"]
 
 
+async def test_a_base_path_h11_refuses_gives_502_and_nothing_reaches_the_upstream(
+    scripted, client: httpx2.AsyncClient
+):
+    # The base path is checked once, when the upstream is made; a bad one keeps every
+    # request on h11's validating path instead of writing a broken request line.
+    upstream, proxy = await scripted(lambda index, line: Exchange(answer()), "/a b")
+    got = await client.get(proxy.url + "/models", headers=with_secret())
+    assert got.status_code == 502
+    assert "cannot be sent as HTTP/1.1" in got.text
+    assert upstream.requests == []
+
+
 async def test_bytes_after_an_answer_are_never_read_as_the_next_answer(
     scripted, client: httpx2.AsyncClient
 ):

@@ -105,6 +105,8 @@ class DirectUpstream:
                  *, head_timeout: float = 300.0) -> None:
         self.origin = Origin.parse(base_url)
         self._host_header = self.origin.host_header.encode("idna")
+        #: The base path as bytes once h11 accepted it and the Host value, else None.
+        self._checked_base = _sendable(self.origin.base_path, self._host_header)
         self.head_timeout = head_timeout
         self._ssl_context = ssl_context
         self._idle: list[_Connection] = []
@@ -119,14 +121,14 @@ class DirectUpstream:
         reused = None if streamed else self._take_idle()
         if reused is not None:
             try:
-                return await self._exchange(reused, method, request, content)
+                return await self._exchange(reused, request, content)
             except _NoAnswer as exc:
                 if method not in _IDEMPOTENT:  # it may have acted on it: not sending twice
                     raise UpstreamError(str(exc)) from None
             except _StaleConnection:
                 pass  # the peer closed it while idle: once more on a new connection
         try:
-            return await self._exchange(await self._connect(), method, request, content)
+            return await self._exchange(await self._connect(), request, content)
         except _StaleConnection as exc:
             raise UpstreamError(str(exc)) from None
 
@@ -147,6 +149,15 @@ class DirectUpstream:
             fields.append((b"Transfer-Encoding", b"chunked"))
         else:
             fields.append((b"Content-Length", b"%d" % length))
+        if self._checked_base is not None:
+            # Every part was validated once already: the method, target and forwarded
+            # fields by h11 when it parsed the client's request, the base path and Host
+            # when this upstream was made, the Authorization value by the store (visible
+            # ASCII only). h11's ``_parsed`` skips its per-field regexes, 4 % of the
+            # proxy's instructions per request (bench/proxy_cost.py, 1.26 -> 1.22 M).
+            return h11.Request(method=method.encode("ascii"),
+                               target=self._checked_base + target.encode("ascii"),
+                               headers=fields, _parsed=True)
         try:
             return h11.Request(method=method, target=self.origin.base_path + target,
                                headers=fields)
@@ -188,13 +199,13 @@ class DirectUpstream:
                                 f"{_describe(exc)}") from None
         return _Connection(stream)
 
-    async def _exchange(self, connection: _Connection, method: str, request: h11.Request,
+    async def _exchange(self, connection: _Connection, request: h11.Request,
                         content: Content) -> UpstreamResponse:
         try:
             await _write_request(connection, request, content)
+            deadline = asyncio.get_running_loop().time() + self.head_timeout
             try:
-                async with asyncio.timeout(self.head_timeout):
-                    return await _read_response(connection, method, self._release)
+                return await _read_response(connection, deadline, self._release)
             except TimeoutError:
                 raise UpstreamTimeout(self.head_timeout) from None
         except BaseException:
@@ -238,6 +249,16 @@ async def _drain(stream: H11Connection) -> None:
         raise UpstreamError("the upstream stopped taking the request body") from None
 
 
+def _sendable(base_path: str, host: bytes) -> bytes | None:
+    """``base_path`` as bytes if h11 takes it as a target prefix and ``host`` as Host."""
+    try:
+        path = base_path.encode("ascii")
+        h11.Request(method=b"GET", target=path + b"/", headers=[(b"Host", host)])
+    except (UnicodeEncodeError, h11.LocalProtocolError):
+        return None  # then each request is validated, and refused with the reason
+    return path
+
+
 class _StaleConnection(UpstreamError):
     """Sending failed on a connection the peer had closed: safe to try a fresh one."""
 
@@ -258,13 +279,13 @@ def _default_ssl_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
-async def _read_response(connection: _Connection, method: str,
+async def _read_response(connection: _Connection, deadline: float,
                          release: Callable[[_Connection], None]) -> _Response:
-    """Read the head of the final (non-1xx) answer."""
+    """Read the head of the final (non-1xx) answer by ``deadline`` (loop time)."""
     stream = connection.stream
     while True:
         try:
-            event = await stream.next_head()
+            event = await stream.next_head(deadline)
         except ProtocolError as exc:
             if not stream.received_any:
                 raise _NoAnswer("upstream closed the connection without answering") from None

@@ -19,9 +19,12 @@ class BadRequest(ProtocolError):
     """The client sent a request the proxy will not serve."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RequestHead:
-    """The request line and headers of one client request (as h11 parsed them)."""
+    """The request line and headers of one client request (as h11 parsed them).
+
+    Read-only by convention; not ``frozen``, which makes each one 4 times dearer to build.
+    """
 
     method: str
     target: str
@@ -67,13 +70,16 @@ class ClientSide:
     def __init__(self, stream: H11Connection) -> None:
         self.stream = stream
 
-    async def next_request(self) -> RequestHead | None:
-        """The next request's head, or None when the client closed between requests."""
+    async def next_request(self, deadline: float | None = None) -> RequestHead | None:
+        """The next request's head, or None when the client closed between requests.
+
+        ``TimeoutError`` when the head is not whole by ``deadline`` (loop time).
+        """
         stream = self.stream
         if stream.reusable:
             stream.h11.start_next_cycle()
         try:
-            event = await stream.next_head()
+            event = await stream.next_head(deadline)
         except ProtocolError as exc:
             raise BadRequest(str(exc)) from None
         if isinstance(event, h11.ConnectionClosed):

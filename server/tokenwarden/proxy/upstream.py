@@ -52,7 +52,9 @@ class Upstream(Protocol):
         """Send a request; ``target`` (origin-form) goes after the base path.
 
         ``headers`` are end-to-end ones without ``Host`` and framing, which the
-        transport adds.
+        transport adds. Their names and values must be valid field bytes, as h11
+        parsed them from the client or the store keeps a token: the direct
+        transport does not validate them a second time.
 
         ``length`` is a streamed body's declared size (sent as ``Content-Length``,
         since some APIs refuse chunked uploads); without it a stream goes chunked.
