@@ -65,6 +65,9 @@ class Profile:
     rejected_statuses: frozenset[int] = frozenset({401})
     #: "auto" | "keyring" | "file"; None: the config's top-level ``store``.
     store: str | None = None
+    #: The browser sign-in's loopback port, for providers that match redirect URIs
+    #: exactly (``http://127.0.0.1:PORT/callback``); 0: any free port (RFC 8252 7.3).
+    redirect_port: int = 0
 
     @property
     def scope(self) -> str:
@@ -188,7 +191,7 @@ def _rejected_statuses(value: object, *, profile: str, file: str | None) -> froz
 
 PROFILE_KEYS = frozenset(
     {"issuer", "client_id", "scopes", "audience", "client_secret", "preset", "extra",
-     "token_endpoint_auth_method", "rejected_statuses", "flow", "store"}
+     "token_endpoint_auth_method", "rejected_statuses", "flow", "store", "redirect_port"}
     | set(ENDPOINT_KEYS)
 )
 #: Parameters tokenwarden sends itself: an ``extra`` entry may not send them a second time.
@@ -241,7 +244,20 @@ def parse_profile(name: str, raw: object, *, file: str | None = None) -> Profile
                                                          file=file)
     if "store" in raw:
         values["store"] = _store(raw["store"], file=file, profile=name, key="store")
+    if raw.get("redirect_port") is not None:
+        values["redirect_port"] = _redirect_port(raw["redirect_port"], profile=name, file=file)
     return Profile(**values)
+
+
+def _redirect_port(value: object, *, profile: str, file: str | None) -> int:
+    if type(value) is int and 1024 <= value <= 65535:
+        return value
+    raise ConfigError(
+        "must be a port number from 1024 to 65535: the browser sign-in then waits on "
+        "http://127.0.0.1:PORT/callback, the redirect URI registered with the provider. "
+        "Leave it out to use any free port",
+        file=file, profile=profile, key="redirect_port",
+    )
 
 
 def _auth_method(raw: Mapping[str, Any], *, profile: str, file: str | None) -> str | None:

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import socket
+import sys
 from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
@@ -90,8 +91,9 @@ class RedirectListener:
                     break  # [::1] would be another redirect URI than the one expected
         raise LoginFailed(
             "cannot listen for the browser's redirect on " + ", ".join(problems)
-            + ("; another program holds the port: free it or sign in with flow = \"device\""
-               if port else "; sign in with flow = \"device\" instead"),
+            + ("; another program holds the port: free it, or set another redirect_port "
+               "(and register its redirect URI with the provider), or sign in with "
+               "flow = \"device\"" if port else "; sign in with flow = \"device\" instead"),
             reason="redirect_port_unavailable",
         )
 
@@ -104,8 +106,13 @@ class RedirectListener:
             await holder[0]._serve(reader, writer)
 
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # A fixed port is bound again by the next sign-in, maybe while the last one's
+        # closed connections are in TIME_WAIT: SO_REUSEADDR allows that (and, on Linux
+        # and macOS, still no second listener). Not on Windows, where it would let
+        # another program take over a bound port.
+        reuse = bool(port) and sys.platform != "win32"
         server = await asyncio.start_server(on_connection, host, port, family=family,
-                                            reuse_address=False, limit=MAX_HEAD_BYTES)
+                                            reuse_address=reuse, limit=MAX_HEAD_BYTES)
         bound = server.sockets[0].getsockname()[1]
         listener = cls(server, host, int(bound))
         holder.append(listener)

@@ -131,7 +131,8 @@ class SignInFlow:
         """
         now = self.registry.clock.now()
         if flow == BROWSER:
-            attempt = await BrowserSignIn.begin(client, wait_seconds=self.browser_timeout)
+            attempt = await BrowserSignIn.begin(client, wait_seconds=self.browser_timeout,
+                                                port=session.profile.redirect_port)
             browser = attempt.authorization
             session.login = LoginInfo(
                 user_code=None, verification_uri=None, verification_uri_complete=None,

@@ -212,6 +212,24 @@ async def test_cancelling_closes_the_listener(make_devserver, home):
     await manager.close()
 
 
+async def test_a_fixed_port_is_bound_again_while_its_last_connections_wait_out_time_wait():
+    # redirect_port: each sign-in binds the same port. The listener closes a browser's
+    # connection first (after the page, or at the end of the sign-in), which leaves that
+    # connection in TIME_WAIT on the port for a minute; the next sign-in must bind anyway.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = await RedirectListener.open(port=port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n")
+    await reader.read()  # the listener answered and closed first
+    await first.close()
+    writer.close()
+    again = await RedirectListener.open(port=port)
+    assert again.redirect_uri == f"http://127.0.0.1:{port}/callback"
+    await again.close()
+
+
 async def test_a_taken_port_is_a_clear_error(make_devserver, home):
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))

@@ -310,14 +310,16 @@ class GlewlwydServer:
             raise AssertionError("glewlwyd: the device verification never completed; "
                                  f"{self.log_tail()}")
 
-    def authorize_in_browser(self, url: str) -> str:
+    def authorize_in_browser(self, url: str, *, register: bool = True) -> str:
         """Sign in and consent; the redirect to the loopback callback, not followed.
 
         Glewlwyd compares redirect URIs exactly (no loopback port rule, RFC 8252
-        §7.3), so the administrator first registers the one ``url`` names.
+        §7.3), so with ``register`` the administrator first registers the one ``url``
+        names.
         """
-        query = parse_qs(urlsplit(url).query)
-        self._register_redirect(query["client_id"][0], query["redirect_uri"][0])
+        if register:
+            query = parse_qs(urlsplit(url).query)
+            self.register_redirect(query["client_id"][0], query["redirect_uri"][0])
         with self._signed_in_browser() as browser:
             page = browser.get(url)
             for _ in range(4):
@@ -343,7 +345,8 @@ class GlewlwydServer:
         self._expect(browser.put(f"/auth/grant/{client_id}", json={"scope": scope}),
                      f"consent for {client_id}")
 
-    def _register_redirect(self, client_id: str, redirect_uri: str) -> None:
+    def register_redirect(self, client_id: str, redirect_uri: str) -> None:
+        """Add ``redirect_uri`` to the client's list, as its administrator would."""
         found = self._admin.get(f"/client/{client_id}")
         self._expect(found, f"client {client_id}")
         client = found.json()

@@ -141,8 +141,11 @@ class OidcProviderServer:
             page = browser.get(f"{self.issuer}/device", params={"user_code": user_code})
             self._walk(browser, page, until="Sign-in Success")
 
-    def authorize_in_browser(self, url: str) -> str:
-        """Sign in and consent; the redirect to the loopback callback, not followed."""
+    def authorize_in_browser(self, url: str, *, register: bool = True) -> str:
+        """Sign in and consent; the redirect to the loopback callback, not followed.
+
+        ``register`` does not matter here: any port of a loopback redirect matches.
+        """
         with httpx2.Client(timeout=15, trust_env=False, follow_redirects=False) as browser:
             response = browser.get(url)
             for _ in range(20):
@@ -154,6 +157,9 @@ class OidcProviderServer:
                     continue
                 response = self._submit(browser, response)
             raise AssertionError("oidc-provider: the authorization did not end in a redirect")
+
+    def register_redirect(self, client_id: str, redirect_uri: str) -> None:
+        """Nothing to register: any port of ``http://127.0.0.1/callback`` matches."""
 
     def _walk(self, browser: httpx2.Client, page: httpx2.Response, *, until: str) -> None:
         """Submit each page's form until the page that says ``until``."""

@@ -63,11 +63,19 @@ class IndependentServer(Protocol):
         ``AssertionError`` naming the page when the provider does not accept it.
         """
 
-    def authorize_in_browser(self, url: str) -> str:
+    def authorize_in_browser(self, url: str, *, register: bool = True) -> str:
         """Follow an authorization URL through login and consent; the final redirect URL.
 
         The redirect (to ``http://127.0.0.1:PORT/callback?code=…``) is returned, not
         followed, so the caller delivers it to the loopback listener it is testing.
+        ``register``: where the server matches redirect URIs exactly, register the
+        one ``url`` names first (False: only what ``register_redirect`` registered).
+        """
+
+    def register_redirect(self, client_id: str, redirect_uri: str) -> None:
+        """Register a redirect URI for a client, as its administrator would.
+
+        Nothing to do where any port of a loopback redirect matches (RFC 8252 §7.3).
         """
 
     def userinfo_accepts(self, access_token: str) -> bool:

@@ -8,6 +8,8 @@ tokenwarden's loopback listener, as the browser would follow it.
 from __future__ import annotations
 
 import asyncio
+import functools
+import socket
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,9 +26,10 @@ from tests.lsp.harness import close_client
 WAIT = 60.0
 
 
-async def browse(server: IndependentServer, url: str):
+async def browse(server: IndependentServer, url: str, *, register: bool = True):
     """Log in and consent at ``server``, then land on tokenwarden's callback page."""
-    redirect = await asyncio.to_thread(server.authorize_in_browser, url)
+    redirect = await asyncio.to_thread(
+        functools.partial(server.authorize_in_browser, url, register=register))
     query = parse_qs(urlsplit(redirect).query)
     assert "code" in query, f"{server.name} answered {query.get('error')} {query.get('error_description')}"
     if getattr(server, "metadata", {}).get("authorization_response_iss_parameter_supported"):
@@ -65,6 +68,39 @@ async def test_login_flow_browser_signs_in_at_the_server(independent_server, int
     assert code == 0, out + err
     assert "default: Signed in" in out
     assert independent_server.token_requests("authorization_code") == exchanges + 1
+    token_works(independent_server, interop_home)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_fixed_redirect_port_signs_in_twice_with_the_uri_registered_beforehand(
+        independent_server, interop_home):
+    # A provider that matches redirect URIs exactly (Glewlwyd) has one registered when
+    # the client is set up; redirect_port makes every browser sign-in use that one.
+    # Two sign-ins in a row: the second binds the port while the first one's
+    # connections may still be in TIME_WAIT.
+    port = free_port()
+    redirect_uri = f"http://127.0.0.1:{port}/callback"
+    profile = profile_of(independent_server, "public")
+    independent_server.register_redirect(profile["client_id"], redirect_uri)
+    configure(interop_home, {**profile, "redirect_port": port})
+    for attempt in (1, 2):
+        login = await LoginProcess.start(login_env(interop_home), "--flow", "browser",
+                                         "--no-browser", "--force")
+        try:
+            kind, url = await login.instructions()
+            assert kind == "browser"
+            assert parse_qs(urlsplit(url).query)["redirect_uri"] == [redirect_uri]
+            page = await browse(independent_server, url, register=False)
+            assert page.status_code == 200 and "You can close this tab" in page.text
+            code, out, err = await login.finish()
+        finally:
+            await login.stop()
+        assert code == 0, f"sign-in {attempt}: {out}{err}"
     token_works(independent_server, interop_home)
 
 

@@ -106,6 +106,22 @@ def test_rejected_statuses_default_to_401_and_take_a_list_of_4xx_codes():
         frozenset({401, 403})
 
 
+def test_redirect_port_defaults_to_any_free_port_and_takes_a_fixed_one():
+    base = {"issuer": "https://auth.example.com", "client_id": "c"}
+    assert parse_profile("p", base).redirect_port == 0
+    assert parse_profile("p", {**base, "redirect_port": 8765}).redirect_port == 8765
+
+
+@pytest.mark.parametrize("value", [80, 0, 65536, "8765", 8765.0, True])
+def test_a_redirect_port_that_cannot_work_names_the_key_and_the_range(value):
+    with pytest.raises(ConfigError) as refused:
+        parse_profile("p", {"issuer": "https://auth.example.com", "client_id": "c",
+                            "redirect_port": value})
+    assert refused.value.key == "redirect_port"
+    assert "from 1024 to 65535" in str(refused.value)
+    assert "http://127.0.0.1:PORT/callback" in str(refused.value)
+
+
 @pytest.mark.parametrize("value", [[], [200], ["401"], 401, [401, True], [600]])
 def test_rejected_statuses_that_cannot_work_name_the_key(value):
     with pytest.raises(ConfigError, match="rejected_statuses") as refused:
