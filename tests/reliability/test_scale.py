@@ -27,6 +27,17 @@ def load_bench():
     return module
 
 
+def assert_counts_hold(figures) -> None:
+    """What every scale run must show: one refresh per rotation, no reuse, no failure."""
+    assert figures.rotations >= 3, figures.errors
+    assert figures.refresh_requests == figures.rotations, "more than one refresh per rotation"
+    assert figures.reuse == 0 and figures.invalid_grant == 0
+    assert figures.consumer_calls > 0
+    assert figures.failed_calls == 0, sorted(set(figures.errors))
+    assert all(latency != float("inf") for latency in figures.status_latency_ms), (
+        "a window never heard of a rotation")
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_twenty_processes_share_one_rotating_sign_in():
@@ -38,15 +49,9 @@ async def test_twenty_processes_share_one_rotating_sign_in():
          "--ttl", "6", "--shell-interval", "2", "--max-seconds", "300"])
     figures = await bench.run_scale(args, 8, 4, 8)
     print("\n" + bench.table([figures]))
-    assert figures.rotations >= 3, figures.errors
-    assert figures.refresh_requests == figures.rotations, "more than one refresh per rotation"
-    assert figures.reuse == 0 and figures.invalid_grant == 0
-    assert figures.consumer_calls > 0
-    assert figures.failed_calls == 0, sorted(set(figures.errors))
+    assert_counts_hold(figures)
     assert figures.wake_renewals == 1, "the wake caused more than one renewal"
     assert figures.wake_stale_tokens == 0
-    assert all(latency != float("inf") for latency in figures.status_latency_ms), (
-        "a window never heard of a rotation")
     assert len(figures.wake_status_latency_ms) == 8
     assert all(latency != float("inf") for latency in figures.wake_status_latency_ms), (
         "a window never heard of the renewal after the wake")
@@ -61,11 +66,5 @@ async def test_processes_share_one_rotating_sign_in_at_oidc_provider():
          "--shell-interval", "2", "--max-seconds", "300"])
     figures = await bench.run_scale(args, 4, 2, 4)
     print("\n" + bench.table([figures]))
-    assert figures.rotations >= 3, figures.errors
-    assert figures.refresh_requests == figures.rotations, "more than one refresh per rotation"
-    assert figures.reuse == 0 and figures.invalid_grant == 0
-    assert figures.consumer_calls > 0
-    assert figures.failed_calls == 0, sorted(set(figures.errors))
+    assert_counts_hold(figures)
     assert figures.wake_renewals is None  # no suspend against a clock the bench cannot move
-    assert all(latency != float("inf") for latency in figures.status_latency_ms), (
-        "a window never heard of a rotation")
