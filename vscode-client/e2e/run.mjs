@@ -882,11 +882,18 @@ async function main() {
     }
     log(`  warning: ${warningText.slice(0, 200)}`);
     // The toast may hide itself; the status bar item stays as a warning until the user acts.
-    const background = await page.locator(STATUS_ITEM).first().evaluate((el) => {
-      const item = el.closest('.statusbar-item') ?? el;
-      return getComputedStyle(item).backgroundColor;
-    });
-    if (/^rgba\(0, 0, 0, 0\)$|^transparent$/.test(background)) {
+    // The status update and the notification are separate messages: the colour may come
+    // a moment after the toast, so wait a little for it.
+    const coloured = async () => {
+      const background = await page.locator(STATUS_ITEM).first().evaluate((el) => {
+        const item = el.closest('.statusbar-item') ?? el;
+        return getComputedStyle(item).backgroundColor;
+      });
+      return !/^rgba\(0, 0, 0, 0\)$|^transparent$/.test(background);
+    };
+    try {
+      await waitUntil('the warning colour in the status bar', coloured, 5_000);
+    } catch {
       fail('a session about to end that cannot be renewed has no warning colour in the status bar');
     }
     await screenshot('08-expiry-warning');
